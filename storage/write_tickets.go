@@ -1,0 +1,172 @@
+package storage
+
+import (
+	"fmt"
+	"strings"
+
+	"cxinbox/model"
+)
+
+// MessageExists reports whether a message with this external id (the
+// provider's id, prefixed by the channel) is already stored.
+func (t *Tx) MessageExists(externalID string) (bool, error) {
+	var one int
+	return found(t.queryRow(`SELECT 1 FROM messages WHERE external_id = ?`, externalID).Scan(&one))
+}
+
+// JoinableTicket returns the contact's most recent open or pending, live
+// ticket on the channel.
+func (t *Tx) JoinableTicket(contactID int64, ch model.Channel) (int64, bool, error) {
+	var id int64
+	ok, err := found(t.queryRow(`SELECT id FROM tickets
+		WHERE contact_id = ? AND channel = ? AND status IN ('open', 'pending') AND deleted_at IS NULL
+		ORDER BY last_message_at DESC, id DESC LIMIT 1`, contactID, string(ch)).Scan(&id))
+	return id, ok, err
+}
+
+// TicketByReference returns the ticket holding the first stored message among
+// externalIDs (email threading: In-Reply-To, then References), if that ticket
+// belongs to contactID.
+func (t *Tx) TicketByReference(contactID int64, externalIDs []string) (int64, bool, error) {
+	for _, ref := range externalIDs {
+		var id, owner int64
+		var deleted any
+		ok, err := found(t.queryRow(`SELECT t.id, t.contact_id, t.deleted_at FROM messages m JOIN tickets t ON t.id = m.ticket_id
+			WHERE m.external_id = ?`, ref).Scan(&id, &owner, &deleted))
+		if err != nil {
+			return 0, false, err
+		}
+		if ok && owner == contactID && deleted == nil {
+			return id, true, nil
+		}
+	}
+	return 0, false, nil
+}
+
+// CreateTicket inserts tk and sets tk.ID.
+func (t *Tx) CreateTicket(tk *model.Ticket) error {
+	if tk.CreatedAt.IsZero() {
+		tk.CreatedAt = now()
+	}
+	if tk.LastMessageAt.IsZero() {
+		tk.LastMessageAt = tk.CreatedAt
+	}
+	if tk.Status == "" {
+		tk.Status = model.StatusOpen
+	}
+	id, err := t.insert(`INSERT INTO tickets(contact_id, channel, identity, status, subject, preview, assignee, proactive, created_at, last_message_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tk.ContactID, string(tk.Channel), tk.Identity, string(tk.Status), tk.Subject, tk.Preview, tk.Assignee, tk.Proactive,
+		ms(tk.CreatedAt), ms(tk.LastMessageAt))
+	if err != nil {
+		return fmt.Errorf("create ticket: %w", err)
+	}
+	tk.ID = id
+	return nil
+}
+
+// AddMessage stores m and moves its ticket's last-message time and preview.
+// An inbound message reopens a pending ticket: the customer is waiting again.
+func (t *Tx) AddMessage(m *model.Message) error {
+	var ext any
+	if m.ExternalID != "" {
+		ext = m.ExternalID
+	}
+	id, err := t.insert(`INSERT INTO messages(ticket_id, direction, author, subject, body, external_id, sent_at, marketing)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.TicketID, string(m.Direction), m.Author, m.Subject, m.Body, ext, ms(m.SentAt), m.Marketing)
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return fmt.Errorf("message %s is already stored", m.ExternalID)
+		}
+		return fmt.Errorf("add message: %w", err)
+	}
+	m.ID = id
+	status := ""
+	if m.Direction == model.In {
+		status = string(model.StatusOpen)
+	}
+	_, err = t.exec(`UPDATE tickets SET
+		last_message_at = MAX(last_message_at, ?),
+		preview = CASE WHEN ? >= last_message_at THEN ? ELSE preview END,
+		status = CASE WHEN ? <> '' THEN ? ELSE status END
+		WHERE id = ?`, ms(m.SentAt), ms(m.SentAt), Preview(m.Body), status, status, m.TicketID)
+	return err
+}
+
+// Preview is the first line of a message body, cut to 120 characters: what
+// the ticket list shows.
+func Preview(body string) string {
+	s := strings.TrimSpace(body)
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	if r := []rune(s); len(r) > 120 {
+		s = string(r[:119]) + "…"
+	}
+	return s
+}
+
+// TicketContact returns the ticket's contact and channel.
+func (t *Tx) TicketContact(ticketID int64) (contactID int64, ch model.Channel, err error) {
+	var c string
+	ok, err := found(t.queryRow(`SELECT contact_id, channel FROM tickets WHERE id = ?`, ticketID).Scan(&contactID, &c))
+	if err == nil && !ok {
+		err = fmt.Errorf("ticket %d: %w", ticketID, ErrNotFound)
+	}
+	return contactID, model.Channel(c), err
+}
+
+// SetTicketStatus changes the status and returns the old one.
+func (t *Tx) SetTicketStatus(ticketID int64, s model.Status) (model.Status, error) {
+	var old string
+	if ok, err := found(t.queryRow(`SELECT status FROM tickets WHERE id = ?`, ticketID).Scan(&old)); err != nil || !ok {
+		return "", notFoundOr(err, "ticket", ticketID)
+	}
+	_, err := t.exec(`UPDATE tickets SET status = ? WHERE id = ?`, string(s), ticketID)
+	return model.Status(old), err
+}
+
+// SetTicketAssignee changes the assignee ("" = unassigned) and returns the old one.
+func (t *Tx) SetTicketAssignee(ticketID int64, agent string) (string, error) {
+	var old string
+	if ok, err := found(t.queryRow(`SELECT assignee FROM tickets WHERE id = ?`, ticketID).Scan(&old)); err != nil || !ok {
+		return "", notFoundOr(err, "ticket", ticketID)
+	}
+	_, err := t.exec(`UPDATE tickets SET assignee = ? WHERE id = ?`, agent, ticketID)
+	return old, err
+}
+
+// SetTicketDeleted moves a ticket to the trash (deleted) or back, and reports
+// whether it changed.
+func (t *Tx) SetTicketDeleted(ticketID int64, deleted bool) (bool, error) {
+	q := `UPDATE tickets SET deleted_at = NULL WHERE id = ? AND deleted_at IS NOT NULL`
+	args := []any{ticketID}
+	if deleted {
+		q = `UPDATE tickets SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`
+		args = []any{ms(now()), ticketID}
+	}
+	r, err := t.exec(q, args...)
+	if err != nil {
+		return false, err
+	}
+	n, _ := r.RowsAffected()
+	return n == 1, nil
+}
+
+func notFoundOr(err error, what string, id int64) error {
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%s %d: %w", what, id, ErrNotFound)
+}
+
+// TicketSubject returns a ticket's subject.
+func (t *Tx) TicketSubject(ticketID int64) (string, error) {
+	var s string
+	ok, err := found(t.queryRow(`SELECT subject FROM tickets WHERE id = ?`, ticketID).Scan(&s))
+	if err == nil && !ok {
+		err = notFoundOr(nil, "ticket", ticketID)
+	}
+	return s, err
+}
