@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 
 	"cxinbox/app/provider"
 	"cxinbox/model"
@@ -31,26 +32,68 @@ func ParseEvent(line []byte) ([]model.Inbound, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i := range msgs {
-		if err := msgs[i].Validate(); err != nil {
-			return nil, err
-		}
-	}
-	return msgs, nil
+	return msgs, nil // provider.Parse validated every message
 }
 
 // IngestStream ingests a JSONL stream of provider events (the `feed` output)
 // in order. A bad line is reported to onReject with its 1-based line number
-// and not applied; the good lines around it still are. Lines are queued to
-// the group-commit writer without waiting for each commit, so a file goes in
-// at the writer's full rate, and results are collected in order.
+// and not applied; the good lines around it still are. Lines are parsed by
+// a worker per core and queued to the group-commit writer in their original
+// order without waiting for each commit, so a file goes in at the writer's
+// full rate; results are collected in order too.
 func (a *App) IngestStream(ctx context.Context, r io.Reader, onReject func(line int, err error)) (StreamResult, error) {
 	type pending struct {
 		line int
 		req  *ingestReq
 	}
+	type chunk struct {
+		first  int      // line number of lines[0]
+		lines  [][]byte // nil entries are blank lines
+		parsed [][]model.Inbound
+		errs   []error
+		done   chan struct{}
+	}
+	const chunkLines = 64
+	workers := max(1, runtime.GOMAXPROCS(0))
+	jobs := make(chan *chunk, workers)
+	ordered := make(chan *chunk, 4*workers)
 	queue := make(chan pending, 4*maxGroup)
 	var res StreamResult
+
+	for range workers {
+		go func() {
+			for c := range jobs {
+				for i, l := range c.lines {
+					if l != nil {
+						c.parsed[i], c.errs[i] = ParseEvent(l)
+					}
+				}
+				close(c.done)
+			}
+		}()
+	}
+	// The submitter hands parsed lines to the writer in file order.
+	submitErr := make(chan error, 1)
+	go func() {
+		defer close(queue)
+		var err error
+		for c := range ordered {
+			<-c.done
+			for i, l := range c.lines {
+				switch {
+				case l == nil || err != nil:
+				case c.errs[i] != nil:
+					queue <- pending{c.first + i, failed(c.errs[i])}
+				default:
+					var req *ingestReq
+					if req, err = a.enqueue(ctx, c.parsed[i]); err == nil {
+						queue <- pending{c.first + i, req}
+					}
+				}
+			}
+		}
+		submitErr <- err
+	}()
 	collected := make(chan struct{})
 	go func() {
 		defer close(collected)
@@ -64,40 +107,49 @@ func (a *App) IngestStream(ctx context.Context, r io.Reader, onReject func(line 
 			res.IngestResult.Add(d.res)
 		}
 	}()
+
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
 	line := 0
 	var readErr error
+	newChunk := func() *chunk { return &chunk{first: line + 1, done: make(chan struct{})} }
+	c := newChunk()
+	send := func() {
+		c.parsed, c.errs = make([][]model.Inbound, len(c.lines)), make([]error, len(c.lines))
+		jobs <- c
+		ordered <- c
+		c = newChunk()
+	}
 	for sc.Scan() {
-		line++
 		if ctx.Err() != nil {
 			readErr = ctx.Err()
 			break
 		}
+		line++
 		b := sc.Bytes()
 		if len(trimSpace(b)) == 0 {
-			line-- // blank lines are not events
-			continue
+			c.lines = append(c.lines, nil) // blank lines are not events, but keep the numbering
+		} else {
+			res.Events++
+			c.lines = append(c.lines, append([]byte(nil), b...))
 		}
-		res.Events++
-		msgs, err := ParseEvent(b)
-		if err != nil {
-			queue <- pending{line, failed(err)}
-			continue
+		if len(c.lines) == chunkLines {
+			send()
 		}
-		req, err := a.enqueue(ctx, msgs)
-		if err != nil {
-			readErr = err
-			break
-		}
-		queue <- pending{line, req}
 	}
+	if len(c.lines) > 0 {
+		send()
+	}
+	close(jobs)
+	close(ordered)
 	if readErr == nil {
 		if err := sc.Err(); err != nil {
 			readErr = fmt.Errorf("read line %d: %w", line+1, err)
 		}
 	}
-	close(queue)
+	if err := <-submitErr; readErr == nil {
+		readErr = err
+	}
 	<-collected
 	return res, readErr
 }

@@ -36,7 +36,7 @@ type ingestDone struct {
 }
 
 func newWriter(a *App) *writer {
-	w := &writer{app: a, reqs: make(chan *ingestReq, 256), quit: make(chan struct{})}
+	w := &writer{app: a, reqs: make(chan *ingestReq, 2*maxGroup), quit: make(chan struct{})}
 	w.wg.Add(1)
 	go w.loop()
 	return w
@@ -87,18 +87,19 @@ func (w *writer) commit(group []*ingestReq) {
 	var change Change
 	err := w.app.store.Write(context.Background(), func(tx *storage.Tx) error {
 		change = Change{}
+		var msgs []*model.Inbound
+		var res []*IngestResult
 		for i, r := range group {
 			results[i] = IngestResult{}
 			if err := r.ctx.Err(); err != nil {
 				return err
 			}
 			for j := range r.msgs {
-				if err := applyInbound(tx, &r.msgs[j], &results[i], &change); err != nil {
-					return err
-				}
+				msgs = append(msgs, &r.msgs[j])
+				res = append(res, &results[i])
 			}
 		}
-		return nil
+		return applyGroup(tx, msgs, res, &change)
 	})
 	if err == nil {
 		w.app.publish(change)

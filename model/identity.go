@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
@@ -87,6 +88,17 @@ func NormalizeEmail(raw string) (string, error) {
 // WhatsApp sends). Brazilian mobiles written without the ninth digit are
 // given it, so the WhatsApp and SMS forms of one number meet.
 func NormalizePhone(raw, region string) (string, error) {
+	if v, ok := phoneCache.get(raw, region); ok {
+		return v, nil
+	}
+	v, err := normalizePhone(raw, region)
+	if err == nil {
+		phoneCache.put(raw, region, v)
+	}
+	return v, err
+}
+
+func normalizePhone(raw, region string) (string, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return "", fmt.Errorf("phone number is empty")
@@ -199,4 +211,32 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// phoneCache remembers recent successful normalisations: libphonenumber's
+// parse is regex-heavy, and the same customers write again and again (and
+// every parsed message is validated once more). It is bounded by dropping
+// everything when full, which costs only a re-parse.
+var phoneCache = &boundedCache{m: map[[2]string]string{}, max: 1 << 16}
+
+type boundedCache struct {
+	mu  sync.Mutex
+	m   map[[2]string]string
+	max int
+}
+
+func (c *boundedCache) get(raw, region string) (string, bool) {
+	c.mu.Lock()
+	v, ok := c.m[[2]string{raw, region}]
+	c.mu.Unlock()
+	return v, ok
+}
+
+func (c *boundedCache) put(raw, region, v string) {
+	c.mu.Lock()
+	if len(c.m) >= c.max {
+		clear(c.m)
+	}
+	c.m[[2]string{raw, region}] = v
+	c.mu.Unlock()
 }

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,6 +38,11 @@ type Store struct {
 	r    *sql.DB
 
 	localSeq atomic.Int64 // change_seq after this process's last commit
+
+	stopCkpt func() // ends the background checkpointer
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt // prepared on the writer connection, shared by every Tx
 }
 
 // Open opens (creating if needed) the database at path, applies pending
@@ -53,7 +59,7 @@ func Open(path string) (*Store, error) {
 	dsn := func(extra string) string {
 		// synchronous=FULL: a commit is on disk when it returns, which is what
 		// "acknowledged means durable" needs; group commit pays for the fsync.
-		return "file:" + url.PathEscape(path) + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=FULL" + extra
+		return "file:" + url.PathEscape(path) + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=FULL&_cache_size=-65536" + extra
 	}
 	w, err := sql.Open("sqlite3", dsn("&_txlock=immediate"))
 	if err != nil {
@@ -65,7 +71,7 @@ func Open(path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{path: path, w: w}
+	s := &Store{path: path, w: w, stmts: map[string]*sql.Stmt{}}
 	if err := s.migrate(); err != nil {
 		w.Close()
 		return nil, err
@@ -77,6 +83,10 @@ func Open(path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(max(4, runtime.NumCPU()*2))
 	s.r = r
+	if err := s.startCheckpointer(dsn("")); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -85,6 +95,14 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	if s.stopCkpt != nil {
+		s.stopCkpt()
+	}
+	s.mu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.mu.Unlock()
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
@@ -187,4 +205,38 @@ func (s *Store) Setting(ctx context.Context, key string) (string, error) {
 func (t *Tx) SetSetting(key, value string) error {
 	_, err := t.exec(`INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
 	return err
+}
+
+// startCheckpointer moves WAL checkpoints off the writer: SQLite would
+// otherwise copy pages back into the database inside whichever commit crosses
+// the WAL threshold, stalling ingest. A passive checkpoint on a connection of
+// its own runs beside the writer and the readers, on the other core.
+func (s *Store) startCheckpointer(dsn string) error {
+	if _, err := s.w.Exec(`PRAGMA wal_autocheckpoint = 0`); err != nil {
+		return fmt.Errorf("wal_autocheckpoint: %w", err)
+	}
+	c, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return err
+	}
+	c.SetMaxOpenConns(1)
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				c.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`) // leave a small WAL behind
+				c.Close()
+				return
+			case <-t.C:
+				c.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			}
+		}
+	}()
+	var once sync.Once
+	s.stopCkpt = func() { once.Do(func() { close(done); <-stopped }) }
+	return nil
 }

@@ -13,7 +13,8 @@ type Tx struct {
 	s     *Store
 	tx    *sql.Tx
 	ctx   context.Context
-	stmts map[string]*sql.Stmt // statements prepared in this transaction, by query
+	stmts map[string]*sql.Stmt // this transaction's statements, by query
+	fresh []string             // queries first seen in this transaction
 }
 
 // Write runs fn in one IMMEDIATE transaction and commits it when fn returns
@@ -46,6 +47,7 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) (err error) {
 		return fmt.Errorf("commit: %w", err)
 	}
 	s.localSeq.Store(seq)
+	s.prepare(t.fresh)
 	return nil
 }
 
@@ -53,11 +55,22 @@ func (t *Tx) stmt(q string) (*sql.Stmt, error) {
 	if st, ok := t.stmts[q]; ok {
 		return st, nil
 	}
-	// Prepared on the transaction's own connection: the writer pool has one
-	// connection, which the transaction holds, so nothing else could prepare.
-	st, err := t.tx.PrepareContext(t.ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("prepare: %w", err)
+	t.s.mu.Lock()
+	shared := t.s.stmts[q]
+	t.s.mu.Unlock()
+	var st *sql.Stmt
+	if shared != nil {
+		// Reuses the statement already prepared on the writer's one connection.
+		st = t.tx.StmtContext(t.ctx, shared)
+	} else {
+		// The transaction holds the writer's only connection, so a shared
+		// statement cannot be prepared now; prepare a private one and share
+		// the query after commit.
+		var err error
+		if st, err = t.tx.PrepareContext(t.ctx, q); err != nil {
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
+		t.fresh = append(t.fresh, q)
 	}
 	t.stmts[q] = st
 	return st, nil
@@ -102,6 +115,30 @@ func found(err error) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// prepare makes shared writer statements of queries, once each, so later
+// transactions skip SQLite's parse and plan.
+func (s *Store) prepare(queries []string) {
+	for _, q := range queries {
+		s.mu.Lock()
+		_, ok := s.stmts[q]
+		s.mu.Unlock()
+		if ok {
+			continue
+		}
+		st, err := s.w.Prepare(q)
+		if err != nil {
+			continue // the private statement worked; this is only a cache
+		}
+		s.mu.Lock()
+		if _, ok := s.stmts[q]; ok {
+			st.Close()
+		} else {
+			s.stmts[q] = st
+		}
+		s.mu.Unlock()
+	}
 }
 
 // now is the clock of a write; a variable so tests can pin it.

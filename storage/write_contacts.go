@@ -56,48 +56,7 @@ func (t *Tx) AddIdentity(contactID int64, id model.Identity) error {
 	return nil
 }
 
-// ContactsMatching returns the contacts (other than except) whose email or
-// phone field, or email/sms/whatsapp identity, equals the given normalised
-// email or phone: the exact-match potential duplicates.
-func (t *Tx) ContactsMatching(email, phone string, except int64) ([]int64, error) {
-	rows, err := t.query(`
-		SELECT id FROM contacts WHERE ? <> '' AND email = ? AND id <> ?
-		UNION SELECT id FROM contacts WHERE ? <> '' AND phone = ? AND id <> ?
-		UNION SELECT contact_id FROM identities WHERE ? <> '' AND channel = 'email' AND value = ? AND contact_id <> ?
-		UNION SELECT contact_id FROM identities WHERE ? <> '' AND channel IN ('sms', 'whatsapp') AND value = ? AND contact_id <> ?`,
-		email, email, except, phone, phone, except, email, email, except, phone, phone, except)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
-}
 
-// AddPotentialDuplicate records that a and b are likely one person. It
-// reports false when the pair was already recorded.
-func (t *Tx) AddPotentialDuplicate(a, b int64, reason string, score float64) (bool, error) {
-	if a == b {
-		return false, fmt.Errorf("a contact cannot duplicate itself")
-	}
-	if a > b {
-		a, b = b, a
-	}
-	r, err := t.exec(`INSERT INTO potential_duplicates(contact_a, contact_b, reason, score, created_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, a, b, reason, score, ms(now()))
-	if err != nil {
-		return false, fmt.Errorf("record potential duplicate: %w", err)
-	}
-	n, _ := r.RowsAffected()
-	return n == 1, nil
-}
 
 // Activity appends a timeline entry.
 func (t *Tx) Activity(a model.Activity) error {

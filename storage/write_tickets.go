@@ -7,41 +7,8 @@ import (
 	"cxinbox/model"
 )
 
-// MessageExists reports whether a message with this external id (the
-// provider's id, prefixed by the channel) is already stored.
-func (t *Tx) MessageExists(externalID string) (bool, error) {
-	var one int
-	return found(t.queryRow(`SELECT 1 FROM messages WHERE external_id = ?`, externalID).Scan(&one))
-}
 
-// JoinableTicket returns the contact's most recent open or pending, live
-// ticket on the channel.
-func (t *Tx) JoinableTicket(contactID int64, ch model.Channel) (int64, bool, error) {
-	var id int64
-	ok, err := found(t.queryRow(`SELECT id FROM tickets
-		WHERE contact_id = ? AND channel = ? AND status IN ('open', 'pending') AND deleted_at IS NULL
-		ORDER BY last_message_at DESC, id DESC LIMIT 1`, contactID, string(ch)).Scan(&id))
-	return id, ok, err
-}
 
-// TicketByReference returns the ticket holding the first stored message among
-// externalIDs (email threading: In-Reply-To, then References), if that ticket
-// belongs to contactID.
-func (t *Tx) TicketByReference(contactID int64, externalIDs []string) (int64, bool, error) {
-	for _, ref := range externalIDs {
-		var id, owner int64
-		var deleted any
-		ok, err := found(t.queryRow(`SELECT t.id, t.contact_id, t.deleted_at FROM messages m JOIN tickets t ON t.id = m.ticket_id
-			WHERE m.external_id = ?`, ref).Scan(&id, &owner, &deleted))
-		if err != nil {
-			return 0, false, err
-		}
-		if ok && owner == contactID && deleted == nil {
-			return id, true, nil
-		}
-	}
-	return 0, false, nil
-}
 
 // CreateTicket inserts tk and sets tk.ID.
 func (t *Tx) CreateTicket(tk *model.Ticket) error {
@@ -170,3 +137,4 @@ func (t *Tx) TicketSubject(ticketID int64) (string, error) {
 	}
 	return s, err
 }
+

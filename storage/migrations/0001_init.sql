@@ -17,8 +17,8 @@ CREATE TABLE contacts (
   updated_at         INTEGER NOT NULL
 );
 CREATE INDEX contacts_name  ON contacts(name_fold, id);
-CREATE INDEX contacts_email ON contacts(email) WHERE email <> '';
-CREATE INDEX contacts_phone ON contacts(phone) WHERE phone <> '';
+CREATE INDEX contacts_email ON contacts(email);
+CREATE INDEX contacts_phone ON contacts(phone);
 
 CREATE TABLE identities (
   id         INTEGER PRIMARY KEY,
@@ -45,7 +45,7 @@ CREATE TABLE tickets (
   deleted_at      INTEGER                           -- in the trash since; NULL = live
 );
 CREATE INDEX tickets_inbox   ON tickets(last_message_at DESC, id DESC);
-CREATE INDEX tickets_contact ON tickets(contact_id, channel, status);
+CREATE INDEX tickets_contact ON tickets(contact_id, channel, last_message_at);
 
 CREATE TABLE messages (
   id          INTEGER PRIMARY KEY,

@@ -1,0 +1,275 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"cxinbox/model"
+	"cxinbox/storage"
+)
+
+// group applies the spec's identity and ticket rules to a group of inbound
+// messages inside one writer transaction. It reads what it needs in a few
+// set-based queries, decides every message in order in memory (a message may
+// depend on a contact or ticket an earlier one in the same group created),
+// then writes all rows with multi-row inserts. The decisions are exactly
+// those of handling the messages one by one.
+type group struct {
+	tx  *storage.Tx
+	now time.Time
+
+	// What the database knew before the group, plus what the group added.
+	seen                    map[string]bool                 // message keys stored or taken by this group
+	owner                   map[model.Identity]int64        // identity → contact
+	joinable                map[[2]string]storage.TicketRef // (contact, channel) → most recent open ticket
+	byKey                   map[string]storage.TicketRef    // message key → its ticket (email threading)
+	nextContact, nextTicket int64
+
+	contacts   []model.Contact
+	creators   []*IngestResult // the result of the message that created contacts[i]
+	identities []storage.IdentityRow
+	props      []storage.PropertyRow
+	tickets    []model.Ticket
+	newTicket  map[int64]int // ticket id → index in tickets
+	messages   []model.Message
+	acts       []model.Activity
+	touched    map[int64]storage.TicketTouch // existing tickets the group wrote into
+}
+
+// applyGroup applies msgs (with res[i] the result that msgs[i] counts into).
+func applyGroup(tx *storage.Tx, msgs []*model.Inbound, res []*IngestResult, ch *Change) error {
+	g := &group{tx: tx, now: time.Now().UTC(), newTicket: map[int64]int{}, touched: map[int64]storage.TicketTouch{}}
+	if err := g.load(msgs); err != nil {
+		return err
+	}
+	for i, m := range msgs {
+		g.apply(m, res[i], ch)
+	}
+	return g.flush()
+}
+
+// load reads, in a few queries, everything the group's decisions look up.
+func (g *group) load(msgs []*model.Inbound) error {
+	keys := make([]string, 0, len(msgs))
+	senders := make([]model.Identity, 0, len(msgs))
+	var refs []string
+	for _, m := range msgs {
+		keys = append(keys, m.Key())
+		senders = append(senders, m.Sender)
+		for _, r := range m.InReplyTo {
+			refs = append(refs, string(model.Email)+":"+r)
+		}
+	}
+	var err error
+	if g.seen, err = g.tx.ExistingMessages(keys); err != nil {
+		return err
+	}
+	if g.owner, err = g.tx.IdentityOwners(senders); err != nil {
+		return err
+	}
+	known := make([]int64, 0, len(g.owner))
+	for _, cid := range g.owner {
+		known = append(known, cid)
+	}
+	if g.joinable, err = g.tx.JoinableTickets(known); err != nil {
+		return err
+	}
+	if g.byKey, err = g.tx.TicketsByMessage(refs); err != nil {
+		return err
+	}
+	g.nextContact, g.nextTicket, err = g.tx.NextIDs()
+	return err
+}
+
+func (g *group) apply(m *model.Inbound, res *IngestResult, ch *Change) {
+	key := m.Key()
+	if g.seen[key] {
+		res.Duplicates++
+		return
+	}
+	g.seen[key] = true
+	cid, known := g.owner[m.Sender]
+	author := m.SenderName
+	if !known {
+		c := g.newContact(m)
+		cid = c.ID
+		g.creators = append(g.creators, res)
+		res.NewContacts++
+		if author == "" {
+			author = c.Name
+		}
+	}
+	tk := g.ticketFor(cid, m, res)
+	g.messages = append(g.messages, model.Message{TicketID: tk.ID, Direction: model.In, Author: author, Subject: m.Subject,
+		Body: m.Text, ExternalID: key, SentAt: m.SentAt})
+	g.byKey[key] = tk
+	g.joinable[storage.JoinKey(cid, m.Sender.Channel)] = tk // open now, and the most recent
+	preview := storage.Preview(m.Text)
+	if i, ok := g.newTicket[tk.ID]; ok {
+		t := &g.tickets[i]
+		if !m.SentAt.Before(t.LastMessageAt) {
+			t.LastMessageAt, t.Preview = m.SentAt, preview
+		}
+	} else if t, ok := g.touched[tk.ID]; !ok || !m.SentAt.Before(t.LastAt) {
+		g.touched[tk.ID] = storage.TicketTouch{ID: tk.ID, LastAt: m.SentAt, Preview: preview}
+	}
+	res.Messages++
+	ch.Messages++
+	ch.ContactIDs = append(ch.ContactIDs, cid)
+	ch.TicketIDs = append(ch.TicketIDs, tk.ID)
+}
+
+// newContact creates the contact for an unknown sender. Inbox channels: the
+// identity plus what the provider told us, lead stage Lead. Web chat: from the
+// pre-chat form if the visitor filled it in, else a generated two-word name;
+// country and time zone either way.
+func (g *group) newContact(m *model.Inbound) model.Contact {
+	c := model.Contact{ID: g.nextContact, LeadStage: model.StageLead, Country: m.Country, Timezone: m.Timezone,
+		Language: m.Language, CreatedAt: m.SentAt}
+	g.nextContact++
+	how := "first message on " + m.Sender.Channel.Label()
+	var extra map[string]string
+	switch {
+	case m.Sender.Channel == model.WebChat && m.Prechat != nil:
+		p := m.Prechat
+		c.Name, c.Email, c.Phone, c.Company = strings.TrimSpace(p.Name), p.Email, p.Phone, p.Company
+		extra = p.Extra
+		how = "web chat visitor, from the pre-chat form"
+		if c.Name == "" {
+			c.Name, c.NameGenerated = model.GeneratedName(m.Sender.Value), true
+		}
+	case m.Sender.Channel == model.WebChat:
+		c.Name, c.NameGenerated = model.GeneratedName(m.Sender.Value), true
+		how = fmt.Sprintf("web chat visitor without a pre-chat form (started by %s), name generated", orDefault(string(m.StartedBy), "visitor"))
+	default:
+		c.Name = strings.TrimSpace(m.SenderName)
+		switch m.Sender.Channel {
+		case model.Email:
+			c.Email = m.Sender.Value
+		case model.SMS, model.WhatsApp:
+			c.Phone = m.Sender.Value
+		}
+		if c.Name == "" {
+			c.Name = fallbackName(m.Sender)
+		}
+	}
+	g.contacts = append(g.contacts, c)
+	g.owner[m.Sender] = c.ID
+	g.identities = append(g.identities, storage.IdentityRow{ContactID: c.ID, Identity: m.Sender, At: m.SentAt})
+	for k, v := range extra {
+		name, err := model.NormalizePropertyName(k)
+		if err != nil || v == "" || model.IsField(name) {
+			continue // an odd form key is not worth losing the message over
+		}
+		g.props = append(g.props, storage.PropertyRow{ContactID: c.ID, Name: name, Value: v})
+	}
+	g.acts = append(g.acts, model.Activity{ContactID: c.ID, Kind: model.ActContactCreated, At: m.SentAt,
+		Detail: how + " (" + m.Sender.String() + ")"})
+	return c
+}
+
+// ticketFor finds the ticket an inbound message joins, or opens one. Email
+// follows the thread (In-Reply-To, References) even into a resolved ticket,
+// then an open ticket with the same subject; other channels join the open
+// ticket on the channel.
+func (g *group) ticketFor(cid int64, m *model.Inbound, res *IngestResult) storage.TicketRef {
+	ch := m.Sender.Channel
+	if ch == model.Email {
+		for _, r := range m.InReplyTo {
+			if tk, ok := g.byKey[string(model.Email)+":"+r]; ok && tk.ContactID == cid {
+				return tk
+			}
+		}
+	}
+	if tk, ok := g.joinable[storage.JoinKey(cid, ch)]; ok && (ch != model.Email || model.SameSubject(tk.Subject, m.Subject)) {
+		return tk
+	}
+	tk := model.Ticket{ID: g.nextTicket, ContactID: cid, Channel: ch, Identity: m.Sender.Value, Status: model.StatusOpen,
+		Subject: m.Subject, CreatedAt: m.SentAt, LastMessageAt: m.SentAt}
+	g.nextTicket++
+	g.newTicket[tk.ID] = len(g.tickets)
+	g.tickets = append(g.tickets, tk)
+	g.acts = append(g.acts, model.Activity{ContactID: cid, TicketID: tk.ID, Kind: model.ActTicketCreated, At: m.SentAt,
+		Detail: fmt.Sprintf("ticket #%d opened on %s", tk.ID, ch.Label())})
+	res.NewTickets++
+	return storage.TicketRef{ID: tk.ID, ContactID: cid, Channel: ch, Subject: tk.Subject}
+}
+
+// flush writes the group's rows, then records exact-match potential
+// duplicates of its new contacts.
+func (g *group) flush() error {
+	tx := g.tx
+	if err := tx.InsertContacts(g.contacts); err != nil {
+		return err
+	}
+	if err := tx.InsertIdentities(g.identities); err != nil {
+		return err
+	}
+	if err := tx.InsertProperties(g.props); err != nil {
+		return err
+	}
+	if err := tx.InsertTickets(g.tickets); err != nil {
+		return err
+	}
+	if err := tx.InsertMessages(g.messages); err != nil {
+		return err
+	}
+	touches := make([]storage.TicketTouch, 0, len(g.touched))
+	for _, t := range g.touched {
+		touches = append(touches, t)
+	}
+	if err := tx.TouchTickets(touches); err != nil {
+		return err
+	}
+	if err := g.duplicates(); err != nil {
+		return err
+	}
+	return tx.InsertActivities(g.acts)
+}
+
+// duplicates marks each new contact as a potential duplicate of every other
+// contact with the same email or phone: the spec's "1 potential duplicate"
+// for a returning visitor on a new browser, never a silent merge.
+func (g *group) duplicates() error {
+	var emails, phones []string
+	for _, c := range g.contacts {
+		if c.Email != "" {
+			emails = append(emails, c.Email)
+		}
+		if c.Phone != "" {
+			phones = append(phones, c.Phone)
+		}
+	}
+	if len(emails)+len(phones) == 0 {
+		return nil
+	}
+	// The group's contacts are inserted already, so this sees them too.
+	match, err := g.tx.ContactsByEmailOrPhone(emails, phones)
+	if err != nil {
+		return err
+	}
+	seen := map[[2]int64]bool{}
+	var pairs [][2]int64
+	for i, c := range g.contacts {
+		for _, v := range []string{c.Email, c.Phone} {
+			if v == "" {
+				continue
+			}
+			for _, o := range match[v] {
+				p := [2]int64{min(o, c.ID), max(o, c.ID)}
+				if o == c.ID || seen[p] {
+					continue
+				}
+				seen[p] = true
+				pairs = append(pairs, p)
+				g.creators[i].PotentialDuplicates++
+				for _, side := range [][2]int64{{c.ID, o}, {o, c.ID}} {
+					g.acts = append(g.acts, model.Activity{ContactID: side[0], Kind: model.ActPotentialDup, At: g.now,
+						Detail: fmt.Sprintf("potential duplicate of contact %d (same email or phone)", side[1])})
+				}
+			}
+		}
+	}
+	return g.tx.InsertPotentialDuplicates(pairs, "same email or phone")
+}
