@@ -56,8 +56,6 @@ func (t *Tx) AddIdentity(contactID int64, id model.Identity) error {
 	return nil
 }
 
-
-
 // Activity appends a timeline entry.
 func (t *Tx) Activity(a model.Activity) error {
 	if a.At.IsZero() {

@@ -7,9 +7,6 @@ import (
 	"cxinbox/model"
 )
 
-
-
-
 // CreateTicket inserts tk and sets tk.ID.
 func (t *Tx) CreateTicket(tk *model.Ticket) error {
 	if tk.CreatedAt.IsZero() {
@@ -137,4 +134,3 @@ func (t *Tx) TicketSubject(ticketID int64) (string, error) {
 	}
 	return s, err
 }
-
