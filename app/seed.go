@@ -46,37 +46,47 @@ func (a *App) Seed(ctx context.Context, contacts, tickets int, seed uint64, prog
 				}
 				tagIDs[i] = id
 			}
+			next, _, err := tx.NextIDs()
+			if err != nil {
+				return err
+			}
+			cs := make([]model.Contact, 0, n)
+			idents := make([]storage.IdentityRow, 0, n)
+			acts := make([]model.Activity, 0, n)
 			for i := 0; i < n; i++ {
 				k := done + i
 				first, last := seedFirst[rng.IntN(len(seedFirst))], seedLast[rng.IntN(len(seedLast))]
 				at := base.Add(time.Duration(rng.Int64N(int64(365 * 24 * time.Hour))))
-				c := model.Contact{Name: first + " " + last, LeadStage: model.LeadStages[rng.IntN(len(model.LeadStages))],
+				c := model.Contact{ID: next + int64(i), Name: first + " " + last, LeadStage: model.LeadStages[rng.IntN(len(model.LeadStages))],
 					Email: fmt.Sprintf("%s.%s.%d@example.com", lower(first), lower(last), k), Country: seedCountries[k%len(seedCountries)][0],
 					Timezone: seedCountries[k%len(seedCountries)][1], CreatedAt: at}
-				if err := tx.CreateContact(&c); err != nil {
-					return err
-				}
 				id := model.Identity{Channel: model.Email, Value: c.Email}
 				if k%3 == 1 {
 					id = model.Identity{Channel: model.WhatsApp, Value: fmt.Sprintf("+1555%07d", k%10000000)}
 				} else if k%3 == 2 {
-					id = model.Identity{Channel: model.Channels[2+k%5], Value: seedIdentity(model.Channels[2+k%5], k)}
+					ch := model.Channels[1+(k/3)%6]
+					id = model.Identity{Channel: ch, Value: seedIdentity(ch, k)}
 				}
-				if err := tx.AddIdentity(c.ID, id); err != nil {
-					return err
-				}
-				if err := tx.Activity(model.Activity{ContactID: c.ID, Kind: model.ActContactCreated, At: at, Detail: "seeded"}); err != nil {
-					return err
-				}
+				cs = append(cs, c)
+				idents = append(idents, storage.IdentityRow{ContactID: c.ID, Identity: id, At: at})
+				acts = append(acts, model.Activity{ContactID: c.ID, Kind: model.ActContactCreated, At: at, Detail: "seeded"})
+				ids = append(ids, c.ID)
+				channels = append(channels, id)
+			}
+			if err := tx.InsertContacts(cs); err != nil {
+				return err
+			}
+			if err := tx.InsertIdentities(idents); err != nil {
+				return err
+			}
+			for _, c := range cs {
 				if rng.IntN(10) == 0 {
 					if _, err := tx.TagContact(c.ID, tagIDs[rng.IntN(len(tagIDs))], true); err != nil {
 						return err
 					}
 				}
-				ids = append(ids, c.ID)
-				channels = append(channels, id)
 			}
-			return nil
+			return tx.InsertActivities(acts)
 		})
 		if err != nil {
 			return res, fmt.Errorf("seed contacts: %w", err)
@@ -90,24 +100,31 @@ func (a *App) Seed(ctx context.Context, contacts, tickets int, seed uint64, prog
 	for done := 0; done < tickets; {
 		n := min(batch*2, tickets-done)
 		err := a.store.Write(ctx, func(tx *storage.Tx) error {
+			_, next, err := tx.NextIDs()
+			if err != nil {
+				return err
+			}
+			tks := make([]model.Ticket, 0, n)
+			msgs := make([]model.Message, 0, n)
 			for i := 0; i < n; i++ {
 				k := rng.IntN(len(ids))
-				at := base.Add(time.Duration(rng.Int64N(int64(365 * 24 * time.Hour))))
-				tk := model.Ticket{ContactID: ids[k], Channel: channels[k].Channel, Identity: channels[k].Value,
-					Status: model.Statuses[rng.IntN(len(model.Statuses))], Subject: seedSubjects[rng.IntN(len(seedSubjects))],
+				// Tickets arrive in time order, as in real life: ids and the
+				// inbox index both grow at their ends.
+				at := base.Add(time.Duration(float64(done+i) / float64(tickets) * float64(365*24*time.Hour)))
+				subject := seedSubjects[rng.IntN(len(seedSubjects))]
+				tk := model.Ticket{ID: next + int64(i), ContactID: ids[k], Channel: channels[k].Channel, Identity: channels[k].Value,
+					Status: model.Statuses[rng.IntN(len(model.Statuses))], Subject: subject, Preview: subject,
 					CreatedAt: at, LastMessageAt: at}
 				if rng.IntN(3) == 0 {
 					tk.Assignee = seedAgents[rng.IntN(len(seedAgents))]
 				}
-				if err := tx.CreateTicket(&tk); err != nil {
-					return err
-				}
-				m := model.Message{TicketID: tk.ID, Direction: model.In, Body: tk.Subject, SentAt: at}
-				if err := tx.AddMessage(&m); err != nil {
-					return err
-				}
+				tks = append(tks, tk)
+				msgs = append(msgs, model.Message{TicketID: tk.ID, Direction: model.In, Body: subject, SentAt: at})
 			}
-			return nil
+			if err := tx.InsertTickets(tks); err != nil {
+				return err
+			}
+			return tx.InsertMessages(msgs)
 		})
 		if err != nil {
 			return res, fmt.Errorf("seed tickets: %w", err)

@@ -25,6 +25,7 @@ type TicketQuery struct {
 	Assignee   string // exact agent name
 	Unassigned bool
 	ContactID  int64
+	Search     string  // contact name or subject contains this (case-folded)
 	Trash      bool    // the trash instead of live tickets
 	After      *Cursor // page after this ticket; nil for the first page
 	Limit      int     // default 50
@@ -73,6 +74,11 @@ func (s *Store) ListTickets(ctx context.Context, q TicketQuery) ([]model.Ticket,
 	if q.ContactID != 0 {
 		where += ` AND t.contact_id = ?`
 		args = append(args, q.ContactID)
+	}
+	if q.Search != "" {
+		where += ` AND (c.name_fold LIKE ? ESCAPE '\' OR t.subject LIKE ? ESCAPE '\')`
+		pat := "%" + EscapeLike(model.Fold(q.Search)) + "%"
+		args = append(args, pat, pat)
 	}
 	if q.After != nil {
 		where += ` AND (t.last_message_at, t.id) < (?, ?)`

@@ -44,8 +44,13 @@ CREATE TABLE tickets (
   last_message_at INTEGER NOT NULL,
   deleted_at      INTEGER                           -- in the trash since; NULL = live
 );
-CREATE INDEX tickets_inbox   ON tickets(last_message_at DESC, id DESC);
-CREATE INDEX tickets_contact ON tickets(contact_id, channel, last_message_at);
+-- The inbox lists read keyset pages in (last_message_at, id) order; each
+-- built-in view has an index in that order so a page never scans.
+CREATE INDEX tickets_inbox    ON tickets(last_message_at DESC, id DESC) WHERE deleted_at IS NULL;
+CREATE INDEX tickets_channel  ON tickets(channel, last_message_at DESC, id DESC) WHERE deleted_at IS NULL;
+CREATE INDEX tickets_assignee ON tickets(assignee, last_message_at DESC, id DESC) WHERE deleted_at IS NULL;
+CREATE INDEX tickets_trash    ON tickets(last_message_at DESC, id DESC) WHERE deleted_at IS NOT NULL;
+CREATE INDEX tickets_contact  ON tickets(contact_id, channel, last_message_at);
 
 CREATE TABLE messages (
   id          INTEGER PRIMARY KEY,

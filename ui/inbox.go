@@ -1,0 +1,210 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+)
+
+// pane identifies the inbox's panes, in tab order.
+type pane int
+
+const (
+	paneRail pane = iota
+	paneList
+	paneConversation
+	paneContact
+	paneCount
+)
+
+type inboxKeyMap struct {
+	Next, Prev, Back, Contacts key.Binding
+}
+
+var inboxKeys = inboxKeyMap{
+	Next:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
+	Prev:     key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous pane")),
+	Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to list")),
+	Contacts: key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "all contacts")),
+}
+
+// inbox is the main screen: views rail, ticket list, conversation and the
+// contact pane. Wide terminals show all four; narrower ones hide the rail
+// and then show the conversation or the contact pane beside the list,
+// whichever has focus, so 80×24 stays usable.
+type inbox struct {
+	c       *Context
+	rail    *rail
+	list    *ticketList
+	conv    *conversation
+	contact *contactPane
+	focus   pane
+
+	width, height int
+	boxes         [paneCount]box // where each pane was drawn, for the mouse
+}
+
+// box is a pane's rectangle on screen (inside its border).
+type box struct{ x, y, w, h int }
+
+func newInbox(c *Context) *inbox {
+	r := newRail(c)
+	in := &inbox{c: c, rail: r, list: newTicketList(c, r.views[0]), conv: newConversation(c), contact: newContactPane(c), focus: paneList}
+	in.setFocus(paneList)
+	return in
+}
+
+func (in *inbox) Init() tea.Cmd { return in.list.SetView(in.rail.views[0]) }
+
+func (in *inbox) children() []component {
+	return []component{in.rail, in.list, in.conv, in.contact}
+}
+
+func (in *inbox) Typing() bool {
+	return in.list.Typing() || in.conv.Typing() || in.contact.Typing()
+}
+
+func (in *inbox) Dirty() bool { return in.conv.Dirty() || in.contact.Dirty() }
+
+func (in *inbox) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case viewChosenMsg:
+		in.setFocus(paneList)
+		return in.list.SetView(msg.v)
+	case ticketsLoadedMsg:
+		return in.list.Update(msg)
+	case ticketSelectedMsg:
+		return tea.Batch(in.conv.Open(msg.t), in.contact.SetContact(msg.t.ContactID))
+	case messagesLoadedMsg, replySentMsg:
+		return in.conv.Update(msg)
+	case dataChangedMsg:
+		return tea.Batch(in.list.Update(msg), in.conv.Update(msg), in.contact.Update(msg))
+	case tea.MouseClickMsg:
+		for p, b := range in.boxes {
+			if b.w > 0 && msg.X >= b.x && msg.X < b.x+b.w && msg.Y >= b.y && msg.Y < b.y+b.h {
+				in.setFocus(pane(p))
+				local := msg
+				local.X, local.Y = msg.X-b.x, msg.Y-b.y
+				return in.children()[p].Update(local)
+			}
+		}
+		return nil
+	case tea.MouseWheelMsg:
+		for p, b := range in.boxes {
+			if b.w > 0 && msg.X >= b.x && msg.X < b.x+b.w {
+				return in.children()[p].Update(msg)
+			}
+		}
+		return nil
+	case tea.KeyPressMsg:
+		if !in.Typing() {
+			switch {
+			case key.Matches(msg, inboxKeys.Next):
+				in.setFocus((in.focus + 1) % paneCount)
+				return nil
+			case key.Matches(msg, inboxKeys.Prev):
+				in.setFocus((in.focus + paneCount - 1) % paneCount)
+				return nil
+			case key.Matches(msg, inboxKeys.Contacts):
+				return open(newContactsScreen(in.c))
+			case key.Matches(msg, inboxKeys.Back) && in.focus != paneList && !in.list.Typing():
+				in.setFocus(paneList)
+				return nil
+			case in.focus == paneList && key.Matches(msg, ticketListKeys.Open):
+				in.setFocus(paneConversation)
+				return nil
+			}
+		}
+		return in.children()[in.focus].Update(msg)
+	}
+	// Anything else (results of a pane's own commands) goes to every pane;
+	// each ignores what is not its own.
+	var cmds []tea.Cmd
+	for _, c := range in.children() {
+		cmds = append(cmds, c.Update(msg))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (in *inbox) setFocus(p pane) {
+	in.focus = p
+	in.rail.focused = p == paneRail
+	in.list.focused = p == paneList
+	in.conv.focused = p == paneConversation
+	in.contact.Focus(p == paneContact)
+	in.layout()
+}
+
+// layout decides which panes show and how wide, from the terminal width.
+func (in *inbox) layout() {
+	w, h := in.width, in.height
+	if w == 0 {
+		return
+	}
+	in.boxes = [paneCount]box{}
+	showRail := w >= 150 || in.focus == paneRail
+	railW := 0
+	if showRail {
+		railW = 16
+	}
+	rest := w - railW
+	var listW, convW, contactW int
+	switch {
+	case w >= 130: // everything side by side
+		contactW = max(34, rest*24/100)
+		listW = max(40, (rest-contactW)*45/100)
+		convW = rest - contactW - listW
+	case in.focus == paneContact:
+		listW = rest * 45 / 100
+		contactW = rest - listW
+	default:
+		listW = rest * 45 / 100
+		convW = rest - listW
+	}
+	x := 0
+	place := func(p pane, pw int) {
+		if pw <= 0 {
+			return
+		}
+		in.boxes[p] = box{x: x + 1, y: 1, w: pw - 2, h: h - 2}
+		in.children()[p].SetSize(pw-2, h-2)
+		x += pw
+	}
+	place(paneRail, railW)
+	place(paneList, listW)
+	place(paneConversation, convW)
+	place(paneContact, contactW)
+}
+
+func (in *inbox) View() string {
+	s := in.c.Styles
+	var cols []string
+	for p, c := range in.children() {
+		b := in.boxes[p]
+		if b.w <= 0 {
+			continue
+		}
+		st := s.Pane
+		if pane(p) == in.focus {
+			st = s.PaneFocus
+		}
+		body := lipgloss.NewStyle().Width(b.w).Height(b.h).MaxHeight(b.h).MaxWidth(b.w).Render(c.View())
+		cols = append(cols, st.Render(body))
+	}
+	return strings.TrimRight(lipgloss.JoinHorizontal(lipgloss.Top, cols...), "\n")
+}
+
+func (in *inbox) SetSize(w, h int) {
+	in.width, in.height = w, h
+	in.layout()
+}
+
+func (in *inbox) ShortHelp() []key.Binding {
+	return append(in.children()[in.focus].ShortHelp(), inboxKeys.Next)
+}
+
+func (in *inbox) FullHelp() [][]key.Binding {
+	return append(in.children()[in.focus].FullHelp(), []key.Binding{inboxKeys.Next, inboxKeys.Prev, inboxKeys.Back, inboxKeys.Contacts})
+}
