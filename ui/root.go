@@ -146,8 +146,18 @@ func (r *Root) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case !typing && len(r.stack) == 1 && key.Matches(msg, rootKeys.Quit):
 			return r, r.quit()
 		}
+		return r, r.top().Update(msg)
+	case tea.MouseMsg:
+		return r, r.top().Update(msg)
 	}
-	return r, r.top().Update(msg)
+	// Results of commands go to every screen in the stack, not just the top:
+	// a list's page may land while a dialog is open over it. Each component
+	// ignores messages that are not its own (and stale ones by sequence).
+	cmds := make([]tea.Cmd, 0, len(r.stack))
+	for _, c := range r.stack {
+		cmds = append(cmds, c.Update(msg))
+	}
+	return r, tea.Batch(cmds...)
 }
 
 // quit leaves at once, unless some screen holds unsent text: then it asks.
