@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -112,8 +114,8 @@ func (c *contactsShowCmd) Run(e *env) error {
 	if len(j.Tags) > 0 {
 		fmt.Fprintf(w, "  %-11s %s\n", "tags", strings.Join(j.Tags, ", "))
 	}
-	for k, v := range j.Properties {
-		fmt.Fprintf(w, "  %-11s %s\n", k, v)
+	for _, k := range slices.Sorted(maps.Keys(j.Properties)) { // map order is random; keep the output stable
+		fmt.Fprintf(w, "  %-11s %s\n", k, j.Properties[k])
 	}
 	if n := len(j.PotentialDuplicates); n > 0 {
 		fmt.Fprintf(w, "  %d potential duplicate(s): %v\n", n, j.PotentialDuplicates)

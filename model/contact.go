@@ -149,6 +149,9 @@ func NormalizePropertyName(raw string) (string, error) {
 			return "", fmt.Errorf("property name %q may only hold letters, digits, '_', '-' and '.'", raw)
 		}
 	}
+	if IsField(s) {
+		return "", fmt.Errorf("property name %q is a standard field, not a custom property", raw)
+	}
 	return s, nil
 }
 

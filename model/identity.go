@@ -67,9 +67,10 @@ func NormalizeEmail(raw string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("email address %q is not valid: %v", raw, strings.TrimPrefix(err.Error(), "mail: "))
 	}
-	if strings.ContainsAny(a.Address, " \"\\") {
+	if strings.ContainsAny(a.Address, " \"\\") || strings.Count(a.Address, "@") != 1 {
 		// A quoted local part ("a b"@x.com) is legal but no customer has one;
-		// refusing it keeps every stored address re-parseable.
+		// refusing it keeps every stored address re-parseable. Unquoting
+		// "a@b"@x.com would leave two @, which is refused for the same reason.
 		return "", fmt.Errorf("email address %q is not valid: quoted local part", raw)
 	}
 	local, domain, ok := strings.Cut(a.Address, "@")
@@ -79,7 +80,13 @@ func NormalizeEmail(raw string) (string, error) {
 	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
 		return "", fmt.Errorf("email address %q is not valid: bad domain %q", raw, domain)
 	}
-	return strings.ToLower(a.Address), nil
+	out := strings.ToLower(a.Address)
+	if b, err := mail.ParseAddress(out); err != nil || b.Address != out {
+		// An unquoted "(" or the like from a quoted local part: the
+		// stored form must read back as itself.
+		return "", fmt.Errorf("email address %q is not valid: local part %q needs quotes", raw, local)
+	}
+	return out, nil
 }
 
 // NormalizePhone parses a phone number to E.164 with libphonenumber's rules.
@@ -99,6 +106,20 @@ func NormalizePhone(raw, region string) (string, error) {
 }
 
 func normalizePhone(raw, region string) (string, error) {
+	v, err := parsePhone(raw, region)
+	if err != nil || v == raw {
+		return v, err
+	}
+	// libphonenumber strips one national prefix per parse, so junk like
+	// "+81 00000000000" loses a 0 each time it is read; a stored identity
+	// must read back as itself.
+	if again, err := parsePhone(v, ""); err != nil || again != v {
+		return "", fmt.Errorf("phone number %q is not valid: %s does not read back as itself", raw, v)
+	}
+	return v, nil
+}
+
+func parsePhone(raw, region string) (string, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return "", fmt.Errorf("phone number is empty")
@@ -138,7 +159,13 @@ func normalizePhone(raw, region string) (string, error) {
 	if !phonenumbers.IsPossibleNumber(n) {
 		return "", fmt.Errorf("phone number %q is not valid: not a possible number", raw)
 	}
-	return phonenumbers.Format(n, phonenumbers.E164), nil
+	e164 := phonenumbers.Format(n, phonenumbers.E164)
+	if len(e164) > 16 {
+		// libphonenumber counts a national number's leading zeros apart and
+		// can call a 16-digit result possible; E.164 allows at most 15.
+		return "", fmt.Errorf("phone number %q is not valid: %s is longer than E.164 allows", raw, e164)
+	}
+	return e164, nil
 }
 
 // brazilNinthDigit adds the 9 that Brazilian mobile numbers gained in 2012–16
