@@ -228,7 +228,7 @@ func TestParseWebChat(t *testing.T) {
 			Sender: id(model.WebChat, "v_1"), MessageID: "wc_2", Text: "hello", SentAt: unix(1763990000), StartedBy: model.StartedByAgent}}},
 		{file: "webchat_prechat_not_visitor.json", err: `webchat: prechat given but started_by is "agent"`},
 		{file: "webchat_bad_email.json", err: `webchat: prechat.email: email address "ana@" is not valid`},
-		{file: "webchat_quoted_email.json", err: `webchat: prechat.email: email address "a b@example.com" is not valid`},
+		{file: "webchat_quoted_email.json", err: `webchat: prechat.email: email address "\"a b\"@example.com" is not valid: quoted local part`},
 		{file: "webchat_bad_phone.json", err: `webchat: prechat.phone: phone number "call me maybe" is not valid`},
 		{file: "webchat_bad_country.json", err: `webchat: country: country "Germany" is not an ISO 3166 two-letter code`},
 		{file: "webchat_bad_timezone.json", err: `webchat: timezone: time zone "CET+1" is not an IANA name`},

@@ -111,11 +111,7 @@ func wcPrechat(form map[string]json.RawMessage, region string) (*model.Prechat, 
 			dst := map[string]*string{"name": &pc.Name, "company": &pc.Company}[k]
 			*dst, err = model.NormalizeField(k, v)
 		case "email":
-			// Twice: NormalizeEmail unquotes `"a b"@x.com` into a form
-			// it then rejects, and a stored value must re-validate.
-			if pc.Email, err = model.NormalizeEmail(v); err == nil {
-				_, err = model.NormalizeEmail(pc.Email)
-			}
+			pc.Email, err = model.NormalizeEmail(v) // idempotent: its output re-validates
 		case "phone":
 			pc.Phone, err = model.NormalizePhone(v, region)
 		default:
