@@ -60,6 +60,23 @@ func (a *App) ContactDetails(ctx context.Context, id int64) (ContactDetails, err
 	return d, err
 }
 
+// ContactCard returns what the contact pane shows: the contact with its
+// properties and notes, without the tickets and timeline ContactDetails also
+// reads — the pane reloads on every ticket the agent moves to.
+func (a *App) ContactCard(ctx context.Context, id int64) (ContactDetails, error) {
+	var d ContactDetails
+	c, err := a.Contact(ctx, id)
+	if err != nil {
+		return d, err
+	}
+	d.ContactRow = c
+	if d.Properties, err = a.store.Properties(ctx, id); err != nil {
+		return d, err
+	}
+	d.Notes, err = a.store.Notes(ctx, id)
+	return d, err
+}
+
 // Tags returns the tag catalogue.
 func (a *App) Tags(ctx context.Context) ([]string, error) { return a.store.Tags(ctx) }
 

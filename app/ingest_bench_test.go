@@ -65,3 +65,15 @@ func BenchmarkPlainInsert(b *testing.B) {
 	b.ReportMetric(float64(res.Messages+res.Duplicates)/b.Elapsed().Seconds(), "msgs/s")
 	b.ReportMetric(float64(rows)/float64(res.Messages), "rows/msg")
 }
+
+// BenchmarkParseEvent is the parse half of ingest: JSONL line → provider
+// parser → validated messages (it runs on its own cores, beside the writer).
+func BenchmarkParseEvent(b *testing.B) {
+	lines := bytes.Split(bytes.TrimSpace(feedLines(b, 5000)), []byte("\n"))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := ParseEvent(lines[i%len(lines)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

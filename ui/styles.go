@@ -3,6 +3,9 @@ package ui
 import (
 	"image/color"
 
+	"charm.land/bubbles/v2/textarea"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
 	"cxinbox/model"
@@ -31,6 +34,9 @@ type Styles struct {
 	KeyHint    lipgloss.Style
 	Unread     lipgloss.Style
 	channelFGs map[model.Channel]color.Color
+	Label      lipgloss.Style   // a field's name beside its value (contact pane, forms)
+	Input      textinput.Styles // one-line text fields of dialogs
+	TextArea   textarea.Styles  // multi-line editors (notes, first messages)
 }
 
 // DefaultStyles returns the standard theme.
@@ -61,6 +67,9 @@ func DefaultStyles() Styles {
 			model.Facebook: lipgloss.BrightBlue, model.Instagram: lipgloss.Magenta, model.Telegram: lipgloss.Cyan,
 			model.WebChat: lipgloss.BrightMagenta,
 		},
+		Label:    lipgloss.NewStyle().Foreground(lipgloss.BrightBlack),
+		Input:    inputStyles(),
+		TextArea: textAreaStyles(),
 	}
 }
 
@@ -77,4 +86,37 @@ func (s Styles) Badge(ch model.Channel) string {
 		b = string(ch)
 	}
 	return lipgloss.NewStyle().Foreground(s.channelFGs[ch]).Bold(true).Render(b)
+}
+
+// inputStyles are the one-line fields' looks. The cursor does not blink: a
+// blink is a redraw twice a second, for every SSH session.
+func inputStyles() textinput.Styles {
+	hint := lipgloss.NewStyle().Foreground(lipgloss.BrightBlack)
+	return textinput.Styles{
+		Focused: textinput.StyleState{Text: lipgloss.NewStyle(), Placeholder: hint, Suggestion: hint,
+			Prompt: lipgloss.NewStyle().Foreground(lipgloss.BrightBlue)},
+		Blurred: textinput.StyleState{Text: lipgloss.NewStyle(), Placeholder: hint, Suggestion: hint, Prompt: hint},
+		Cursor:  textinput.CursorStyle{Color: lipgloss.BrightBlue, Shape: tea.CursorBlock},
+	}
+}
+
+// textAreaStyles are the multi-line editors' looks: no cursor-line band, a
+// thin prompt bar that lights up with focus, a steady cursor.
+func textAreaStyles() textarea.Styles {
+	plain, hint := lipgloss.NewStyle(), lipgloss.NewStyle().Foreground(lipgloss.BrightBlack)
+	focused := textarea.StyleState{Base: plain, Text: plain, LineNumber: hint, CursorLineNumber: hint, CursorLine: plain,
+		EndOfBuffer: hint, Placeholder: hint, Prompt: lipgloss.NewStyle().Foreground(lipgloss.BrightBlue)}
+	blurred := focused
+	blurred.Prompt = hint
+	return textarea.Styles{Focused: focused, Blurred: blurred,
+		Cursor: textarea.CursorStyle{Color: lipgloss.BrightBlue, Shape: tea.CursorBlock}}
+}
+
+// detailsColumn is a bordered, padded column of Contact Details; the one
+// with the keyboard gets the focus colour.
+func (s Styles) detailsColumn(focused bool) lipgloss.Style {
+	if focused {
+		return s.PaneFocus.Padding(0, 1)
+	}
+	return s.Pane.Padding(0, 1)
 }
