@@ -87,9 +87,15 @@ func (r *Root) listen() tea.Cmd {
 		if !ok {
 			return nil
 		}
-		return dataChangedMsg(c)
+		return appChangedMsg(c)
 	}
 }
+
+// appChangedMsg is a change read from the app's subscription; the root
+// re-arms the subscription and hands it on as a dataChangedMsg. (Screens
+// also send dataChangedMsg themselves after their own actions; those must
+// not start a second listener.)
+type appChangedMsg app.Change
 
 func (r *Root) top() component { return r.stack[len(r.stack)-1] }
 
@@ -102,11 +108,11 @@ func (r *Root) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			r.size(c)
 		}
 		return r, nil
-	case dataChangedMsg:
+	case appChangedMsg:
 		// Every screen in the stack refreshes what it shows.
 		cmds := []tea.Cmd{r.listen()}
 		for _, c := range r.stack {
-			cmds = append(cmds, c.Update(msg))
+			cmds = append(cmds, c.Update(dataChangedMsg(msg)))
 		}
 		return r, tea.Batch(cmds...)
 	case openMsg:

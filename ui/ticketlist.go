@@ -205,7 +205,10 @@ func (l *ticketList) loaded(msg ticketsLoadedMsg) tea.Cmd {
 		l.more = msg.more
 		return tea.Batch(cmds...)
 	}
-	// Keep the cursor on the same ticket, at the same place on screen.
+	// Keep the cursor on the same ticket. An agent looking at the top sees
+	// new rows arrive above it (the selection slides down); one scrolled
+	// down keeps the selected row at the same place on screen.
+	atTop := l.offset == 0
 	screenPos := l.cursor - l.offset
 	var sel int64
 	if t, ok := l.Selected(); ok {
@@ -220,6 +223,9 @@ func (l *ticketList) loaded(msg ticketsLoadedMsg) tea.Cmd {
 		}
 	}
 	l.offset = max(0, l.cursor-screenPos)
+	if atTop {
+		l.offset = 0
+	}
 	l.clampOffset()
 	if l.cursor == 0 && l.offset == 0 && l.focused {
 		l.unread = 0 // the agent is looking at the newest tickets
