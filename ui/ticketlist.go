@@ -314,15 +314,19 @@ func (l *ticketList) row(t model.Ticket, selected bool) string {
 	s := l.c.Styles
 	w := l.width
 	ageS := padRight(age(l.c.Now(), t.LastMessageAt), 4)
-	status := padRight(string(t.Status), 8)
+	status := padRight(string(t.Status), 8) + " "
 	nameW := min(20, max(8, w/4))
 	name := padRight(t.ContactName, nameW)
 	text := firstNonEmpty(t.Subject, t.Preview)
 	if len(t.Tags) > 0 {
 		text = "[" + strings.Join(t.Tags, ",") + "] " + text
 	}
-	restW := max(1, w-4-1-nameW-1-1-8-1-4)
-	plain := name + " " + padRight(oneLine(text), restW) + " " + status + " " + ageS
+	statusW := 9 // "pending " and a space; dropped on narrow lists, where the subject matters more
+	if w < 56 {
+		status, statusW = "", 0
+	}
+	restW := max(1, w-4-1-nameW-1-statusW-1-4)
+	plain := name + " " + padRight(oneLine(text), restW) + " " + status + ageS
 	if selected && l.focused {
 		return s.Badge(t.Channel) + s.Selected.Render(" "+truncate(plain, w-5))
 	}
