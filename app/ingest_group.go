@@ -16,8 +16,7 @@ import (
 // then writes all rows with multi-row inserts. The decisions are exactly
 // those of handling the messages one by one.
 type group struct {
-	tx  *storage.Tx
-	now time.Time
+	tx *storage.Tx
 
 	// What the database knew before the group, plus what the group added.
 	seen                    map[string]bool                 // message keys stored or taken by this group
@@ -39,7 +38,7 @@ type group struct {
 
 // applyGroup applies msgs (with res[i] the result that msgs[i] counts into).
 func applyGroup(tx *storage.Tx, msgs []*model.Inbound, res []*IngestResult, ch *Change) error {
-	g := &group{tx: tx, now: time.Now().UTC(), newTicket: map[int64]int{}, touched: map[int64]storage.TicketTouch{}}
+	g := &group{tx: tx, newTicket: map[int64]int{}, touched: map[int64]storage.TicketTouch{}}
 	if err := g.load(msgs); err != nil {
 		return err
 	}
@@ -265,7 +264,9 @@ func (g *group) duplicates() error {
 				pairs = append(pairs, p)
 				g.creators[i].PotentialDuplicates++
 				for _, side := range [][2]int64{{c.ID, o}, {o, c.ID}} {
-					g.acts = append(g.acts, model.Activity{ContactID: side[0], Kind: model.ActPotentialDup, At: g.now,
+					// Dated by the message that revealed it, so a backlog ingested
+					// later reads in order.
+					g.acts = append(g.acts, model.Activity{ContactID: side[0], Kind: model.ActPotentialDup, At: c.CreatedAt,
 						Detail: fmt.Sprintf("potential duplicate of contact %d (same email or phone)", side[1])})
 				}
 			}

@@ -322,7 +322,7 @@ func (l *ticketList) row(t model.Ticket, selected bool) string {
 		text = "[" + strings.Join(t.Tags, ",") + "] " + text
 	}
 	statusW := 9 // "pending " and a space; dropped on narrow lists, where the subject matters more
-	if w < 56 {
+	if w < 44 {
 		status, statusW = "", 0
 	}
 	restW := max(1, w-4-1-nameW-1-statusW-1-4)
