@@ -3,7 +3,6 @@ package app
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"cxinbox/model"
 	"cxinbox/storage"
