@@ -65,7 +65,7 @@ func (s *Store) ListTickets(ctx context.Context, q TicketQuery) ([]model.Ticket,
 		args = append(args, string(q.Status))
 	}
 	if q.Assignee != "" {
-		where += ` AND t.assignee = ?`
+		where += ` AND t.assignee = ? AND t.assignee <> ''` // lets SQLite use the partial index
 		args = append(args, q.Assignee)
 	}
 	if q.Unassigned {

@@ -1,7 +1,7 @@
 package provider
 
 import (
-	"encoding/json"
+	json "github.com/goccy/go-json"
 	"fmt"
 	"strings"
 	"time"

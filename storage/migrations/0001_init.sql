@@ -16,7 +16,6 @@ CREATE TABLE contacts (
   created_at         INTEGER NOT NULL,            -- unix milliseconds, UTC
   updated_at         INTEGER NOT NULL
 );
-CREATE INDEX contacts_name  ON contacts(name_fold, id);
 CREATE INDEX contacts_email ON contacts(email);
 CREATE INDEX contacts_phone ON contacts(phone);
 
@@ -48,7 +47,9 @@ CREATE TABLE tickets (
 -- built-in view has an index in that order so a page never scans.
 CREATE INDEX tickets_inbox    ON tickets(last_message_at DESC, id DESC) WHERE deleted_at IS NULL;
 CREATE INDEX tickets_channel  ON tickets(channel, last_message_at DESC, id DESC) WHERE deleted_at IS NULL;
-CREATE INDEX tickets_assignee ON tickets(assignee, last_message_at DESC, id DESC) WHERE deleted_at IS NULL;
+-- Only assigned tickets: most arrive unassigned, and "Unassigned" reads the
+-- inbox index instead.
+CREATE INDEX tickets_assignee ON tickets(assignee, last_message_at DESC, id DESC) WHERE deleted_at IS NULL AND assignee <> '';
 CREATE INDEX tickets_trash    ON tickets(last_message_at DESC, id DESC) WHERE deleted_at IS NOT NULL;
 CREATE INDEX tickets_contact  ON tickets(contact_id, channel, last_message_at);
 
@@ -112,7 +113,6 @@ CREATE TABLE activity (
   at         INTEGER NOT NULL
 );
 CREATE INDEX activity_contact ON activity(contact_id, id);
-CREATE INDEX activity_ticket  ON activity(ticket_id) WHERE ticket_id IS NOT NULL;
 
 -- Pairs of contacts that are likely one person (a < b).
 CREATE TABLE potential_duplicates (
