@@ -22,7 +22,7 @@ func (a *App) LoadDemo(ctx context.Context, events int) (bool, error) {
 	if v, err := a.store.Setting(ctx, "demo_loaded"); err != nil || v != "" {
 		return false, err
 	}
-	if n, err := a.store.CountContacts(ctx); err != nil || n > 0 {
+	if any, err := a.store.HasContacts(ctx); err != nil || any {
 		return false, err
 	}
 	span := 7 * 24 * time.Hour

@@ -92,6 +92,12 @@ func (s *Store) Contact(ctx context.Context, id int64) (ContactRow, error) {
 	return rows[0], err
 }
 
+// HasContacts reports whether there is any contact, without counting them.
+func (s *Store) HasContacts(ctx context.Context) (bool, error) {
+	var one int
+	return found(s.r.QueryRowContext(ctx, `SELECT 1 FROM contacts LIMIT 1`).Scan(&one))
+}
+
 // CountContacts counts all contacts.
 func (s *Store) CountContacts(ctx context.Context) (int64, error) {
 	var n int64

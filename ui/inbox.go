@@ -205,6 +205,32 @@ func (in *inbox) ShortHelp() []key.Binding {
 	return append(in.children()[in.focus].ShortHelp(), inboxKeys.Next)
 }
 
+// FullHelp lists every key of the screen: the focused pane's first, then
+// the other panes' keys that do something different, then the screen's own.
 func (in *inbox) FullHelp() [][]key.Binding {
-	return append(in.children()[in.focus].FullHelp(), []key.Binding{inboxKeys.Next, inboxKeys.Prev, inboxKeys.Back, inboxKeys.Contacts})
+	groups := in.children()[in.focus].FullHelp()
+	seen := map[string]bool{}
+	for _, g := range groups {
+		for _, b := range g {
+			seen[b.Help().Key] = true
+		}
+	}
+	for p, c := range in.children() {
+		if pane(p) == in.focus {
+			continue
+		}
+		for _, g := range c.FullHelp() {
+			var fresh []key.Binding
+			for _, b := range g {
+				if k := b.Help().Key; !seen[k] {
+					seen[k] = true
+					fresh = append(fresh, b)
+				}
+			}
+			if len(fresh) > 0 {
+				groups = append(groups, fresh)
+			}
+		}
+	}
+	return append(groups, []key.Binding{inboxKeys.Next, inboxKeys.Prev, inboxKeys.Back, inboxKeys.Contacts})
 }

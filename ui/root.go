@@ -226,19 +226,41 @@ func (r *Root) helpView() string {
 	s := r.c.Styles
 	groups := r.top().FullHelp()
 	groups = append(groups, []key.Binding{rootKeys.Help, rootKeys.Quit, rootKeys.ForceQuit})
-	var b strings.Builder
-	b.WriteString(s.Title.Render("Keys") + s.Dim.Render("  (any key closes)") + "\n\n")
+	// Groups flow down columns, then across, so every key fits on screen
+	// even at 80×24.
+	const colW = 38
+	avail := max(4, r.height-4)
+	var cols []string
+	var col strings.Builder
+	lines := 0
 	for _, g := range groups {
+		var block []string
 		for _, k := range g {
-			if !k.Enabled() {
-				continue
+			if k.Enabled() {
+				h := k.Help()
+				block = append(block, " "+s.Bold.Render(padRight(h.Key, 12))+truncate(h.Desc, colW-14))
 			}
-			h := k.Help()
-			b.WriteString("  " + s.Bold.Render(padRight(h.Key, 14)) + h.Desc + "\n")
 		}
-		b.WriteString("\n")
+		if len(block) == 0 {
+			continue
+		}
+		if lines > 0 && lines+len(block) > avail {
+			cols = append(cols, col.String())
+			col.Reset()
+			lines = 0
+		}
+		if lines > 0 {
+			col.WriteString("\n")
+			lines++
+		}
+		col.WriteString(strings.Join(block, "\n") + "\n")
+		lines += len(block)
 	}
-	return b.String()
+	cols = append(cols, col.String())
+	for i := range cols {
+		cols[i] = lipgloss.NewStyle().Width(colW).Render(cols[i])
+	}
+	return s.Title.Render("Keys") + s.Dim.Render("  (any key closes)") + "\n\n" + lipgloss.JoinHorizontal(lipgloss.Top, cols...)
 }
 
 // statusLine is the always-visible bottom line: the last result or error
