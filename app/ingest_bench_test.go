@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"cxinbox/app/feed"
+	"cxinbox/model"
 )
 
 // feedLines returns n feed events as one JSONL stream.
@@ -76,4 +77,37 @@ func BenchmarkParseEvent(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkIngestWriter is ingest's writer alone: messages parsed before the
+// timer starts, then queued at once, so every group is full.
+func BenchmarkIngestWriter(b *testing.B) {
+	var msgs [][]model.Inbound
+	for _, l := range bytes.Split(bytes.TrimSpace(feedLines(b, b.N)), []byte("\n")) {
+		m, err := ParseEvent(l)
+		if err != nil {
+			b.Fatal(err)
+		}
+		msgs = append(msgs, m)
+	}
+	a := newTestApp(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	reqs := make(chan *ingestReq, len(msgs))
+	go func() {
+		defer close(reqs)
+		for _, m := range msgs {
+			r, err := a.enqueue(ctx, m)
+			if err != nil {
+				panic(err)
+			}
+			reqs <- r
+		}
+	}()
+	for r := range reqs {
+		if d := <-r.done; d.err != nil {
+			b.Fatal(d.err)
+		}
+	}
+	b.ReportMetric(float64(len(msgs))/b.Elapsed().Seconds(), "msgs/s")
 }
