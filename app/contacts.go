@@ -41,16 +41,8 @@ func (a *App) Contact(ctx context.Context, id int64) (ContactSummary, error) {
 // ContactDetails returns the whole contact: fields, identities, tags,
 // properties, notes, tickets (newest first, at most 200) and the timeline.
 func (a *App) ContactDetails(ctx context.Context, id int64) (ContactDetails, error) {
-	var d ContactDetails
-	c, err := a.Contact(ctx, id)
+	d, err := a.ContactCard(ctx, id)
 	if err != nil {
-		return d, err
-	}
-	d.ContactRow = c
-	if d.Properties, err = a.store.Properties(ctx, id); err != nil {
-		return d, err
-	}
-	if d.Notes, err = a.store.Notes(ctx, id); err != nil {
 		return d, err
 	}
 	if d.Tickets, err = a.store.ListTickets(ctx, storage.TicketQuery{ContactID: id, Limit: 200}); err != nil {

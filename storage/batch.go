@@ -270,15 +270,5 @@ func jsonList[T any](v []T) string {
 }
 
 func (t *Tx) each(q string, args []any, fn func(*sql.Rows) error) error {
-	rows, err := t.query(q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return eachRow(t.query(q, args...))(fn)
 }

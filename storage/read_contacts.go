@@ -218,17 +218,23 @@ func (s *Store) Tags(ctx context.Context) ([]string, error) {
 }
 
 func (s *Store) each(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
+	return eachRow(s.r.QueryContext(ctx, q, args...))(fn)
+}
+
+// eachRow runs fn on every row of a query's result and closes it.
+func eachRow(rows *sql.Rows, err error) func(fn func(*sql.Rows) error) error {
+	return func(fn func(*sql.Rows) error) error {
+		if err != nil {
 			return err
 		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := fn(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
 	}
-	return rows.Err()
 }
 
 func placeholders(n int) string {
