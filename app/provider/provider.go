@@ -10,9 +10,9 @@ package provider
 
 import (
 	"bytes"
-	json "github.com/goccy/go-json"
 	"errors"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"reflect"
 	"strings"
 	"time"

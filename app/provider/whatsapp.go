@@ -1,8 +1,8 @@
 package provider
 
 import (
-	json "github.com/goccy/go-json"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"strconv"
 	"time"
 
