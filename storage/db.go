@@ -20,8 +20,23 @@ import (
 	"sync/atomic"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
+	"github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
+
+	"cxinbox/model"
 )
+
+// driverName is go-sqlite3 with our SQL functions on every connection:
+// cx_fold (model.Fold: full Unicode case folding, which SQLite's lower()
+// lacks), used by compiled filters.
+const driverName = "sqlite3_cxinbox"
+
+func init() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{
+		ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			return c.RegisterFunc(foldFunc, model.Fold, true)
+		},
+	})
+}
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
@@ -61,7 +76,7 @@ func Open(path string) (*Store, error) {
 		// "acknowledged means durable" needs; group commit pays for the fsync.
 		return "file:" + url.PathEscape(path) + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=FULL&_cache_size=-65536" + extra
 	}
-	w, err := sql.Open("sqlite3", dsn("&_txlock=immediate"))
+	w, err := sql.Open(driverName, dsn("&_txlock=immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -76,7 +91,7 @@ func Open(path string) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	r, err := sql.Open("sqlite3", dsn("&mode=ro&_query_only=1"))
+	r, err := sql.Open(driverName, dsn("&mode=ro&_query_only=1"))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -215,7 +230,7 @@ func (s *Store) startCheckpointer(dsn string) error {
 	if _, err := s.w.Exec(`PRAGMA wal_autocheckpoint = 0`); err != nil {
 		return fmt.Errorf("wal_autocheckpoint: %w", err)
 	}
-	c, err := sql.Open("sqlite3", dsn)
+	c, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"cxinbox/model"
 )
@@ -29,6 +30,12 @@ type TicketQuery struct {
 	Trash      bool    // the trash instead of live tickets
 	After      *Cursor // page after this ticket; nil for the first page
 	Limit      int     // default 50
+	// Filter is a view's or the filter drawer's conditions (CompileFilter),
+	// ANDed to the rest; nil for none.
+	Filter *model.Filter
+	// Now is the instant a filter's "within" conditions count back from;
+	// zero means time.Now(). Keep it fixed while paging one list.
+	Now time.Time
 }
 
 const ticketCols = `t.id, t.contact_id, c.name, t.channel, t.identity, t.status, t.subject, t.assignee, t.proactive,
@@ -79,6 +86,20 @@ func (s *Store) ListTickets(ctx context.Context, q TicketQuery) ([]model.Ticket,
 		where += ` AND (c.name_fold LIKE ? ESCAPE '\' OR t.subject LIKE ? ESCAPE '\')`
 		pat := "%" + EscapeLike(model.Fold(q.Search)) + "%"
 		args = append(args, pat, pat)
+	}
+	if q.Filter != nil {
+		at := q.Now
+		if at.IsZero() {
+			at = time.Now()
+		}
+		fw, fargs, err := CompileFilter(*q.Filter, at)
+		if err != nil {
+			return nil, err
+		}
+		if fw != "" {
+			where += ` AND ` + fw
+			args = append(args, fargs...)
+		}
 	}
 	if q.After != nil {
 		where += ` AND (t.last_message_at, t.id) < (?, ?)`
