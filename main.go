@@ -27,7 +27,9 @@ type cli struct {
 	Feed     feedCmd     `cmd:"" help:"Write simulated inbound events as JSON Lines."`
 	Ingest   ingestCmd   `cmd:"" help:"Ingest a JSON Lines stream of provider events."`
 	Contacts contactsCmd `cmd:"" help:"List, show and change contacts."`
-	Tickets  ticketsCmd  `cmd:"" help:"List tickets."`
+	Tickets  ticketsCmd  `cmd:"" help:"List, filter, edit, tag, trash and purge tickets."`
+	Views    viewsCmd    `cmd:"" help:"Saved ticket filters: create, list, show, edit, delete."`
+	Agents   agentsCmd   `cmd:"" help:"Add and list agents."`
 	Seed     seedCmd     `cmd:"" help:"Fill a database fast for scale tests."`
 }
 

@@ -52,12 +52,11 @@ func scanTicket(sc interface{ Scan(...any) error }) (model.Ticket, error) {
 	return tk, err
 }
 
-// ListTickets returns one page of tickets in inbox order, tags filled in.
-// It walks tickets_inbox, so a page costs the same at row 10 and row 900,000.
-func (s *Store) ListTickets(ctx context.Context, q TicketQuery) ([]model.Ticket, error) {
-	if q.Limit <= 0 {
-		q.Limit = 50
-	}
+// ticketWhere is the WHERE clause of q over `tickets t JOIN contacts c ON
+// c.id = t.contact_id` and its parameters, without the keyset cursor: the one
+// builder behind ListTickets, CountTickets and TicketIDs, so a count and a
+// selection always mean the rows the list shows.
+func ticketWhere(q TicketQuery) (string, []any, error) {
 	where := `t.deleted_at IS NULL`
 	if q.Trash {
 		where = `t.deleted_at IS NOT NULL`
@@ -94,12 +93,25 @@ func (s *Store) ListTickets(ctx context.Context, q TicketQuery) ([]model.Ticket,
 		}
 		fw, fargs, err := CompileFilter(*q.Filter, at)
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		if fw != "" {
 			where += ` AND ` + fw
 			args = append(args, fargs...)
 		}
+	}
+	return where, args, nil
+}
+
+// ListTickets returns one page of tickets in inbox order, tags filled in.
+// It walks tickets_inbox, so a page costs the same at row 10 and row 900,000.
+func (s *Store) ListTickets(ctx context.Context, q TicketQuery) ([]model.Ticket, error) {
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	where, args, err := ticketWhere(q)
+	if err != nil {
+		return nil, err
 	}
 	if q.After != nil {
 		where += ` AND (t.last_message_at, t.id) < (?, ?)`
