@@ -6,6 +6,8 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+
+	"cxinbox/model"
 )
 
 // pane identifies the inbox's panes, in tab order.
@@ -20,14 +22,16 @@ const (
 )
 
 type inboxKeyMap struct {
-	Next, Prev, Back, Contacts key.Binding
+	Next, Prev, Back, Contacts, Filter, ClearFilter key.Binding
 }
 
 var inboxKeys = inboxKeyMap{
-	Next:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
-	Prev:     key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous pane")),
-	Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to list")),
-	Contacts: key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "all contacts")),
+	Next:        key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
+	Prev:        key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous pane")),
+	Back:        key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to list")),
+	Contacts:    key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "all contacts")),
+	Filter:      key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "filter drawer")),
+	ClearFilter: key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "clear the filter")),
 }
 
 // inbox is the main screen: views rail, ticket list, conversation and the
@@ -41,6 +45,13 @@ type inbox struct {
 	conv    *conversation
 	contact *contactPane
 	focus   pane
+
+	// The filter drawer: the view builder, unsaved, in place of the
+	// conversation and contact panes. Closed, it is kept (F edits it again)
+	// while its filter stays on the list.
+	drawer     *viewBuilder
+	drawerOpen bool
+	drawerBox  box
 
 	width, height int
 	boxes         [paneCount]box // where each pane was drawn, for the mouse
@@ -56,14 +67,14 @@ func newInbox(c *Context) *inbox {
 	return in
 }
 
-func (in *inbox) Init() tea.Cmd { return in.list.SetView(in.rail.views[0]) }
+func (in *inbox) Init() tea.Cmd { return tea.Batch(in.list.SetView(in.rail.views[0]), in.rail.Init()) }
 
 func (in *inbox) children() []component {
 	return []component{in.rail, in.list, in.conv, in.contact}
 }
 
 func (in *inbox) Typing() bool {
-	return in.list.Typing() || in.conv.Typing() || in.contact.Typing()
+	return in.drawerOpen || in.list.Typing() || in.conv.Typing() || in.contact.Typing()
 }
 
 func (in *inbox) Dirty() bool { return in.conv.Dirty() || in.contact.Dirty() }
@@ -71,10 +82,40 @@ func (in *inbox) Dirty() bool { return in.conv.Dirty() || in.contact.Dirty() }
 func (in *inbox) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case viewChosenMsg:
+		in.drawer, in.drawerOpen = nil, false
 		in.setFocus(paneList)
 		return in.list.SetView(msg.v)
+	case viewRefreshedMsg:
+		if in.list.base.key() == msg.v.key() && !in.list.Filtered() {
+			return in.list.SetView(msg.v)
+		}
+		return nil
 	case ticketsLoadedMsg:
-		return in.list.Update(msg)
+		// Counts of saved views wait for the list: they are the slow part.
+		return tea.Batch(in.list.Update(msg), in.rail.ListLoaded())
+	case filterAppliedMsg:
+		if msg.from != in.drawer {
+			return nil
+		}
+		f := msg.f
+		return in.list.SetFilter(&f)
+	case drawerClosedMsg:
+		if msg.from == in.drawer {
+			in.drawerOpen = false
+			in.setFocus(paneList)
+		}
+		return nil
+	case filterTickMsg, viewSaveReplyMsg:
+		if in.drawer != nil {
+			return in.drawer.Update(msg)
+		}
+		return nil
+	case viewSavedMsg:
+		if msg.fromDrawer { // the drawer's filter is a view now: the rail opens it
+			in.drawer, in.drawerOpen = nil, false
+			in.setFocus(paneList)
+		}
+		return in.rail.Update(msg)
 	case ticketSelectedMsg:
 		return tea.Batch(in.conv.Open(msg.t), in.contact.SetContact(msg.t.ContactID))
 	case messagesLoadedMsg, replySentMsg:
@@ -99,8 +140,16 @@ func (in *inbox) Update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	case tea.KeyPressMsg:
+		if in.drawerOpen {
+			return in.drawer.Update(msg)
+		}
 		if !in.Typing() {
 			switch {
+			case key.Matches(msg, inboxKeys.Filter):
+				return in.openDrawer()
+			case key.Matches(msg, inboxKeys.ClearFilter) && in.list.Filtered():
+				in.drawer = nil
+				return tea.Batch(in.list.SetFilter(nil), status("filter cleared"))
 			case key.Matches(msg, inboxKeys.Next):
 				in.setFocus((in.focus + 1) % paneCount)
 				return nil
@@ -128,6 +177,21 @@ func (in *inbox) Update(msg tea.Msg) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
+// openDrawer opens the filter drawer: the one in use, or a new one
+// starting from the saved view on screen (to refine it) or empty.
+func (in *inbox) openDrawer() tea.Cmd {
+	if in.drawer == nil {
+		var f *model.Filter
+		if sv := in.list.base.saved; sv != nil {
+			f = &sv.Filter
+		}
+		in.drawer = newFilterDrawer(in.c, f)
+	}
+	in.drawerOpen = true
+	in.setFocus(paneList)
+	return in.drawer.Init()
+}
+
 func (in *inbox) setFocus(p pane) {
 	in.focus = p
 	in.rail.focused = p == paneRail
@@ -150,8 +214,14 @@ func (in *inbox) layout() {
 		railW = 16
 	}
 	rest := w - railW
-	var listW, convW, contactW int
+	var listW, convW, contactW, drawerW int
 	switch {
+	case in.drawerOpen: // the drawer takes the conversation's and contact's room
+		listW = rest * 45 / 100
+		if w >= 130 {
+			listW = max(40, listW)
+		}
+		drawerW = rest - listW
 	case w >= 130: // everything side by side
 		contactW = max(34, rest*24/100)
 		listW = max(40, (rest-contactW)*45/100)
@@ -176,6 +246,11 @@ func (in *inbox) layout() {
 	place(paneList, listW)
 	place(paneConversation, convW)
 	place(paneContact, contactW)
+	in.drawerBox = box{}
+	if drawerW > 0 && in.drawer != nil {
+		in.drawerBox = box{x: x + 1, y: 1, w: drawerW - 2, h: h - 2}
+		in.drawer.SetSize(drawerW-2, h-2)
+	}
 }
 
 func (in *inbox) View() string {
@@ -187,11 +262,15 @@ func (in *inbox) View() string {
 			continue
 		}
 		st := s.Pane
-		if pane(p) == in.focus {
+		if pane(p) == in.focus && !in.drawerOpen {
 			st = s.PaneFocus
 		}
 		body := lipgloss.NewStyle().Width(b.w).Height(b.h).MaxHeight(b.h).MaxWidth(b.w).Render(c.View())
 		cols = append(cols, st.Render(body))
+	}
+	if b := in.drawerBox; in.drawerOpen && b.w > 0 {
+		body := lipgloss.NewStyle().Width(b.w).Height(b.h).MaxHeight(b.h).MaxWidth(b.w).Render(in.drawer.View())
+		cols = append(cols, s.PaneFocus.Render(body))
 	}
 	return strings.TrimRight(lipgloss.JoinHorizontal(lipgloss.Top, cols...), "\n")
 }
@@ -202,12 +281,18 @@ func (in *inbox) SetSize(w, h int) {
 }
 
 func (in *inbox) ShortHelp() []key.Binding {
+	if in.drawerOpen {
+		return in.drawer.ShortHelp()
+	}
 	return append(in.children()[in.focus].ShortHelp(), inboxKeys.Next)
 }
 
 // FullHelp lists every key of the screen: the focused pane's first, then
 // the other panes' keys that do something different, then the screen's own.
 func (in *inbox) FullHelp() [][]key.Binding {
+	if in.drawerOpen {
+		return in.drawer.FullHelp()
+	}
 	groups := in.children()[in.focus].FullHelp()
 	seen := map[string]bool{}
 	for _, g := range groups {
@@ -232,5 +317,5 @@ func (in *inbox) FullHelp() [][]key.Binding {
 			}
 		}
 	}
-	return append(groups, []key.Binding{inboxKeys.Next, inboxKeys.Prev, inboxKeys.Back, inboxKeys.Contacts})
+	return append(groups, []key.Binding{inboxKeys.Next, inboxKeys.Prev, inboxKeys.Back, inboxKeys.Contacts, inboxKeys.Filter, inboxKeys.ClearFilter})
 }

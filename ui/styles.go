@@ -37,6 +37,8 @@ type Styles struct {
 	Label      lipgloss.Style   // a field's name beside its value (contact pane, forms)
 	Input      textinput.Styles // one-line text fields of dialogs
 	TextArea   textarea.Styles  // multi-line editors (notes, first messages)
+	Marked     lipgloss.Style   // tickets picked for a batch action, and their count
+	Filtered   lipgloss.Style   // the list's "filtered" marker (the filter drawer's filter is on)
 }
 
 // DefaultStyles returns the standard theme.
@@ -70,6 +72,8 @@ func DefaultStyles() Styles {
 		Label:    lipgloss.NewStyle().Foreground(lipgloss.BrightBlack),
 		Input:    inputStyles(),
 		TextArea: textAreaStyles(),
+		Marked:   lipgloss.NewStyle().Bold(true).Foreground(lipgloss.BrightMagenta),
+		Filtered: lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Black).Background(lipgloss.Magenta).Padding(0, 1),
 	}
 }
 

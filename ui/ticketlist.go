@@ -51,7 +51,11 @@ var ticketListKeys = ticketListKeyMap{
 // the selection on the same ticket when new rows arrive above it.
 type ticketList struct {
 	c      *Context
-	view   view
+	view   view          // what is listed: base, with the drawer's filter if any
+	base   view          // the view chosen in the rail
+	adhoc  *model.Filter // the filter drawer's filter; nil for none
+	gen    int           // bumped when what is listed changes (view, filter, search)
+	marked map[int64]bool
 	rows   []model.Ticket
 	cursor int
 	offset int // first visible row
@@ -75,21 +79,50 @@ func newTicketList(c *Context, v view) *ticketList {
 	in := textinput.New()
 	in.Placeholder = "contact name or subject"
 	in.Prompt = "/ "
-	return &ticketList{c: c, view: v, search: in}
+	return &ticketList{c: c, view: v, base: v, search: in}
 }
 
-// SetView switches to another view and loads its first page.
+// SetView switches to another view and loads its first page. The drawer's
+// filter and the selection go.
 func (l *ticketList) SetView(v view) tea.Cmd {
-	l.view, l.rows, l.cursor, l.offset, l.unread = v, nil, 0, 0, 0
+	l.view, l.base, l.adhoc, l.rows, l.cursor, l.offset, l.unread = v, v, nil, nil, 0, 0, 0
+	l.listChanged()
 	return l.load(false)
+}
+
+// SetFilter lists the rail's view narrowed by the filter drawer's filter
+// (nil: none). On a saved view the drawer's filter replaces the view's own
+// (the drawer starts from it); on a built-in view it is added to it, and
+// an empty one is no filter.
+func (l *ticketList) SetFilter(f *model.Filter) tea.Cmd {
+	if f != nil && len(f.Conditions) == 0 && l.base.saved == nil {
+		f = nil
+	}
+	l.adhoc, l.view = f, l.base
+	if f != nil {
+		fc := *f
+		l.view.query.Filter = &fc
+	}
+	l.rows, l.cursor, l.offset = nil, 0, 0
+	l.listChanged()
+	return l.load(false)
+}
+
+// Filtered reports whether the drawer's filter narrows the list.
+func (l *ticketList) Filtered() bool { return l.adhoc != nil }
+
+// query is what the list shows: the view, narrowed by the search.
+func (l *ticketList) query() app.TicketQuery {
+	q := l.view.query
+	q.Search = strings.TrimSpace(l.search.Value())
+	return q
 }
 
 // load asks for the first page (reload) or the next one (appendP).
 func (l *ticketList) load(appendP bool) tea.Cmd {
 	l.seq++
 	l.loading = true
-	seq, q := l.seq, l.view.query
-	q.Search = strings.TrimSpace(l.search.Value())
+	seq, q := l.seq, l.query()
 	q.Limit = ticketPage
 	if appendP && len(l.rows) > 0 {
 		cur := app.CursorOf(l.rows[len(l.rows)-1])
@@ -134,9 +167,14 @@ func (l *ticketList) Update(msg tea.Msg) tea.Cmd {
 		if i := l.offset + msg.Y - l.headerLines(); msg.Y >= l.headerLines() && i < len(l.rows) {
 			return l.move(i - l.cursor)
 		}
+	case ticketIDsMsg, batchDoneMsg:
+		return l.updateBatchReply(msg)
 	case tea.KeyPressMsg:
 		if l.searching {
 			return l.updateSearch(msg)
+		}
+		if cmd, ok := l.updateBatch(msg); ok {
+			return cmd
 		}
 		switch {
 		case key.Matches(msg, ticketListKeys.Up):
@@ -158,6 +196,7 @@ func (l *ticketList) Update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, ticketListKeys.ClearSearch) && l.search.Value() != "":
 			l.search.SetValue("")
 			l.rows = nil
+			l.listChanged()
 			return l.load(false)
 		}
 	}
@@ -175,6 +214,7 @@ func (l *ticketList) updateSearch(msg tea.KeyPressMsg) tea.Cmd {
 		l.search.Blur()
 		l.search.SetValue("")
 		l.rows = nil
+		l.listChanged()
 		return l.load(false)
 	}
 	before := l.search.Value()
@@ -182,6 +222,7 @@ func (l *ticketList) updateSearch(msg tea.KeyPressMsg) tea.Cmd {
 	l.search, cmd = l.search.Update(msg)
 	if l.search.Value() != before { // the list follows the text as it is typed
 		l.rows, l.cursor, l.offset = nil, 0, 0
+		l.listChanged()
 		return tea.Batch(cmd, l.load(false))
 	}
 	return cmd
@@ -286,6 +327,12 @@ func (l *ticketList) View() string {
 		}
 		head += s.Dim.Render(n)
 	}
+	if l.adhoc != nil {
+		head += " " + s.Filtered.Render("filtered")
+	}
+	if n := len(l.marked); n > 0 {
+		head += " " + s.Marked.Render(fmt.Sprintf("%d selected", n))
+	}
 	if l.unread > 0 {
 		head += " " + s.Unread.Render(fmt.Sprintf("%d new", l.unread))
 	}
@@ -327,13 +374,20 @@ func (l *ticketList) row(t model.Ticket, selected bool) string {
 	}
 	restW := max(1, w-4-1-nameW-1-statusW-1-4)
 	plain := name + " " + padRight(oneLine(text), restW) + " " + status + ageS
+	gap := " "
+	if l.marked[t.ID] { // picked for a batch action
+		gap = s.Marked.Render("●")
+	}
 	if selected && l.focused {
+		if l.marked[t.ID] {
+			return s.Badge(t.Channel) + gap + s.Selected.Render(truncate(plain, w-5))
+		}
 		return s.Badge(t.Channel) + s.Selected.Render(" "+truncate(plain, w-5))
 	}
 	if selected {
-		return s.Badge(t.Channel) + s.Bold.Render(" "+truncate(plain, w-5))
+		return s.Badge(t.Channel) + gap + s.Bold.Render(truncate(plain, w-5))
 	}
-	return s.Badge(t.Channel) + " " + truncate(plain, w-5)
+	return s.Badge(t.Channel) + gap + truncate(plain, w-5)
 }
 
 func (l *ticketList) SetSize(w, h int) {
@@ -343,10 +397,13 @@ func (l *ticketList) SetSize(w, h int) {
 }
 
 func (l *ticketList) ShortHelp() []key.Binding {
+	if len(l.marked) > 0 {
+		return l.batchShortHelp()
+	}
 	return []key.Binding{ticketListKeys.Down, ticketListKeys.Open, ticketListKeys.Search}
 }
 
 func (l *ticketList) FullHelp() [][]key.Binding {
 	k := ticketListKeys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Open, k.Search, k.ClearSearch}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Open, k.Search, k.ClearSearch}, l.batchFullHelp()}
 }
