@@ -12,6 +12,8 @@ import (
 	"cxinbox/storage"
 )
 
+var demoTags = []string{"vip", "refund", "shipping", "billing", "bug", "urgent", "feedback", "churn-risk"}
+
 // DemoEvents is how many feed events a new default database starts with.
 const DemoEvents = 3000
 
@@ -51,7 +53,15 @@ func (a *App) LoadDemo(ctx context.Context, events int) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return true, a.store.Write(ctx, func(tx *storage.Tx) error { return tx.SetSetting("demo_loaded", time.Now().UTC().Format(time.RFC3339)) })
+	return true, a.store.Write(ctx, func(tx *storage.Tx) error {
+		// A starter tag list, so the tag picker has something to offer.
+		for _, t := range demoTags {
+			if _, _, err := tx.EnsureTag(t, true); err != nil {
+				return err
+			}
+		}
+		return tx.SetSetting("demo_loaded", time.Now().UTC().Format(time.RFC3339))
+	})
 }
 
 // RunFeed runs the live simulated feed until ctx ends: rate events per second,
