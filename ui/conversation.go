@@ -79,6 +79,9 @@ func (v *conversation) Open(t model.Ticket) tea.Cmd {
 		}
 	}
 	v.ticket = t
+	if t.ID == 0 {
+		v.render() // clear the messages of the ticket that left
+	}
 	return v.load()
 }
 

@@ -127,3 +127,20 @@ func TestResultsReachTheListUnderADialog(t *testing.T) {
 		t.Fatalf("list did not reload under the dialog: %s", in.list.rows[0].ContactName)
 	}
 }
+
+func TestPanesClearWhenTheListEmpties(t *testing.T) {
+	a, r := inboxFixture(t)
+	in := inboxOf(r)
+	if in.conv.ticket.ID == 0 {
+		t.Fatal("no ticket open at start")
+	}
+	for _, tk := range in.list.rows {
+		if err := a.Trash(context.Background(), "ann", tk.ID, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drive(r, func() tea.Msg { return dataChangedMsg{Source: "external"} })
+	if len(in.list.rows) != 0 || in.conv.ticket.ID != 0 {
+		t.Fatalf("rows %d, conversation still on #%d", len(in.list.rows), in.conv.ticket.ID)
+	}
+}

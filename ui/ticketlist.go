@@ -292,6 +292,12 @@ func (l *ticketList) move(d int) tea.Cmd {
 // announce tells the inbox when the selected ticket changed.
 func (l *ticketList) announce() tea.Cmd {
 	t, ok := l.Selected()
+	if !ok && l.selected != 0 {
+		// The list emptied (its tickets left the view): the panes beside it
+		// show nothing rather than a ticket that is no longer here.
+		l.selected = 0
+		return func() tea.Msg { return ticketSelectedMsg{} }
+	}
 	if !ok || t.ID == l.selected {
 		return nil
 	}
