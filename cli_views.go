@@ -129,29 +129,9 @@ func (c *viewsListCmd) Run(e *env) error {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tOWNER\tVISIBILITY\tFILTER")
 	for _, v := range vs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", v.ID, v.Name, v.Owner, visibilityWord(v.Public), describeFilter(v.Filter))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", v.ID, v.Name, v.Owner, app.Visibility(v.Public), v.Filter.String())
 	}
 	return tw.Flush()
-}
-
-func visibilityWord(public bool) string {
-	if public {
-		return "public"
-	}
-	return "private"
-}
-
-// describeFilter writes a filter on one line: "1 and 2", "any of 3", "(1 or 2) and 3".
-func describeFilter(f model.Filter) string {
-	switch {
-	case len(f.Conditions) == 0:
-		return "every ticket"
-	case f.Match == model.MatchExpr:
-		return f.Expr
-	case f.Match == model.MatchAny:
-		return fmt.Sprintf("any of %d", len(f.Conditions))
-	}
-	return fmt.Sprintf("all of %d", len(f.Conditions))
 }
 
 type viewsShowCmd struct {
@@ -173,7 +153,7 @@ func (c *viewsShowCmd) Run(e *env) error {
 		return writeJSON(os.Stdout, v.JSON())
 	}
 	j := v.JSON()
-	fmt.Printf("#%d %s\n  owner       %s\n  visibility  %s\n  match       %s\n", j.ID, j.Name, j.Owner, visibilityWord(j.Public), j.Match)
+	fmt.Printf("#%d %s\n  owner       %s\n  visibility  %s\n  match       %s\n", j.ID, j.Name, j.Owner, app.Visibility(j.Public), j.Match)
 	if j.Expr != "" {
 		fmt.Printf("  expression  %s\n", j.Expr)
 	}

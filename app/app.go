@@ -64,9 +64,3 @@ func notFound(what string, id int64) error {
 
 // IsNotFound reports whether err means an unknown id.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
-
-// Counts are whole-database totals.
-type Counts = storage.Counts
-
-// Counts returns the totals; it reads whole tables, so call it off the UI path.
-func (a *App) Counts(ctx context.Context) (Counts, error) { return a.store.Count(ctx) }

@@ -262,7 +262,8 @@ func withPosition(tx *storage.Tx, agent string, v storage.ViewRow) (storage.View
 	return v, nil
 }
 
-func visibility(public bool) string {
+// Visibility names who may see a view: "public" or "private".
+func Visibility(public bool) string {
 	if public {
 		return "public"
 	}
@@ -303,7 +304,7 @@ func (a *App) CreateView(ctx context.Context, agent string, v View) (View, error
 			return err
 		}
 		return tx.Activity(model.Activity{Kind: ActViewCreated, Agent: agent,
-			Detail: fmt.Sprintf("view %d %q created (%s, %d conditions, match %s)", row.ID, name, visibility(v.Public), len(f.Conditions), f.Match)})
+			Detail: fmt.Sprintf("view %d %q created (%s, %d conditions, match %s)", row.ID, name, Visibility(v.Public), len(f.Conditions), f.Match)})
 	})
 	if err != nil {
 		return View{}, err
@@ -339,7 +340,7 @@ func (a *App) UpdateView(ctx context.Context, agent string, v View) (View, error
 			what = append(what, fmt.Sprintf("renamed %q → %q", old.Name, name))
 		}
 		if old.Public != v.Public {
-			what = append(what, visibility(old.Public)+" → "+visibility(v.Public))
+			what = append(what, Visibility(old.Public)+" → "+Visibility(v.Public))
 		}
 		if !sameFilter(old.Filter, f) {
 			what = append(what, fmt.Sprintf("filter changed (%d conditions, match %s)", len(f.Conditions), f.Match))

@@ -648,3 +648,26 @@ func Eval(e Expr, conds []Condition, t TicketFacts, now time.Time) bool {
 	}
 	return false
 }
+
+// String is the filter on one line, as lists of views show it:
+// "all: Contact Name contains ann · Status is open", or for an expression
+// "(1 or 2) and 3: 1 Contact Name contains ann · …".
+func (f Filter) String() string {
+	if len(f.Conditions) == 0 {
+		return "every ticket"
+	}
+	parts := make([]string, len(f.Conditions))
+	for i, c := range f.Conditions {
+		parts[i] = c.Field.Label() + " " + string(c.Op) + " " + c.Value
+		if f.Match == MatchExpr {
+			parts[i] = strconv.Itoa(i+1) + " " + parts[i]
+		}
+	}
+	switch f.Match {
+	case MatchAny:
+		return "any: " + strings.Join(parts, " · ")
+	case MatchExpr:
+		return f.Expr + ": " + strings.Join(parts, " · ")
+	}
+	return "all: " + strings.Join(parts, " · ")
+}

@@ -74,7 +74,7 @@ func openBenchDB(b *testing.B) (*app.App, error) {
 	path := filepath.Join(os.TempDir(), "cxinbox-bench", fmt.Sprintf("seed%d-%dc-%dt.db", benchSeed, contacts, tickets))
 	ctx := context.Background()
 	if a, err := app.Open(path); err == nil {
-		n, err := a.Counts(ctx)
+		n, err := a.Store().Count(ctx)
 		if err == nil && n.Contacts == int64(contacts) && n.Tickets == int64(tickets) && n.Messages == int64(tickets) {
 			b.Logf("reusing %s", path)
 			return a, nil

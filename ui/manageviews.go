@@ -210,12 +210,9 @@ func (m *manageViews) View() string {
 	end := min(len(m.views), m.offset+m.rowsShown())
 	for i := m.offset; i < end; i++ {
 		v := m.views[i]
-		access := "private"
-		if v.Public {
-			access = "public"
-		}
+		access := app.Visibility(v.Public)
 		line := padRight(strconv.Itoa(i+1), numW) + padRight(v.Name, nameW) + " " + padRight(v.Owner, ownerW) + " " +
-			padRight(access, accessW) + " " + truncate(filterSummary(v.Filter), condW)
+			padRight(access, accessW) + " " + truncate(v.Filter.String(), condW)
 		if i == m.cursor {
 			b.WriteString(s.Selected.Render(padRight("▸ "+line, w)) + "\n")
 		} else {

@@ -940,25 +940,3 @@ func (b *viewBuilder) FullHelp() [][]key.Binding {
 	k := viewBuilderKeys
 	return [][]key.Binding{{k.Next, k.Prev, k.Up, k.Down, k.Change}, {k.Add, k.Delete, k.Save, k.Cancel}}
 }
-
-// filterSummary is a filter in one line: "all: Contact Name contains ann ·
-// Status is open", or the expression with numbered conditions.
-func filterSummary(f model.Filter) string {
-	if len(f.Conditions) == 0 {
-		return "every ticket"
-	}
-	parts := make([]string, len(f.Conditions))
-	for i, c := range f.Conditions {
-		parts[i] = c.Field.Label() + " " + string(c.Op) + " " + c.Value
-		if f.Match == model.MatchExpr {
-			parts[i] = strconv.Itoa(i+1) + " " + parts[i]
-		}
-	}
-	switch f.Match {
-	case model.MatchAny:
-		return "any: " + strings.Join(parts, " · ")
-	case model.MatchExpr:
-		return f.Expr + ": " + strings.Join(parts, " · ")
-	}
-	return "all: " + strings.Join(parts, " · ")
-}
