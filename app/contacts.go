@@ -148,8 +148,15 @@ func (a *App) SetField(ctx context.Context, agent string, contactID int64, field
 			if err != nil || old == v {
 				return err
 			}
-			return tx.Activity(model.Activity{ContactID: contactID, Kind: model.ActPropertyChanged, Agent: agent,
-				Detail: fmt.Sprintf("%s: %q → %q", field, old, v)})
+			if err := tx.Activity(model.Activity{ContactID: contactID, Kind: model.ActPropertyChanged, Agent: agent,
+				Detail: fmt.Sprintf("%s: %q → %q", field, old, v)}); err != nil {
+				return err
+			}
+			switch field {
+			case "name", "email", "phone", "country", "timezone": // what detection weighs
+				return recheck(tx, agent, contactID)
+			}
+			return nil
 		})
 	}
 	name, err := model.NormalizePropertyName(field)
@@ -231,7 +238,10 @@ func (a *App) AddIdentity(ctx context.Context, agent string, contactID int64, ch
 		if err := tx.AddIdentity(contactID, id); err != nil {
 			return err
 		}
-		return tx.Activity(model.Activity{ContactID: contactID, Kind: model.ActIdentityAdded, Agent: agent, Detail: id.String()})
+		if err := tx.Activity(model.Activity{ContactID: contactID, Kind: model.ActIdentityAdded, Agent: agent, Detail: id.String()}); err != nil {
+			return err
+		}
+		return recheck(tx, agent, contactID)
 	})
 	return id, err
 }

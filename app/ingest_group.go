@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"cxinbox/model"
 	"cxinbox/storage"
@@ -226,50 +227,34 @@ func (g *group) flush() error {
 	return tx.InsertActivities(g.acts)
 }
 
-// duplicates marks each new contact as a potential duplicate of every other
-// contact with the same email or phone: the spec's "1 potential duplicate"
-// for a returning visitor on a new browser, never a silent merge.
+// duplicates checks the group's new contacts against everyone (the blocking
+// index sees the group's own rows, inserted already) and records the pairs:
+// the spec's "1 potential duplicate" for a returning visitor on a new browser,
+// never a silent merge.
 func (g *group) duplicates() error {
-	var emails, phones []string
-	for _, c := range g.contacts {
-		if c.Email != "" {
-			emails = append(emails, c.Email)
-		}
-		if c.Phone != "" {
-			phones = append(phones, c.Phone)
-		}
-	}
-	if len(emails)+len(phones) == 0 {
+	if len(g.contacts) == 0 {
 		return nil
 	}
-	// The group's contacts are inserted already, so this sees them too.
-	match, err := g.tx.ContactsByEmailOrPhone(emails, phones)
+	ids := make([]int64, len(g.contacts))
+	creator := make(map[int64]*IngestResult, len(g.contacts))
+	at := make(map[int64]time.Time, len(g.contacts))
+	for i, c := range g.contacts {
+		ids[i] = c.ID
+		creator[c.ID] = g.creators[i]
+		at[c.ID] = c.CreatedAt
+	}
+	added, err := checkDuplicates(g.tx, ids, time.Now())
 	if err != nil {
 		return err
 	}
-	seen := map[[2]int64]bool{}
-	var pairs [][2]int64
-	for i, c := range g.contacts {
-		for _, v := range []string{c.Email, c.Phone} {
-			if v == "" {
-				continue
-			}
-			for _, o := range match[v] {
-				p := [2]int64{min(o, c.ID), max(o, c.ID)}
-				if o == c.ID || seen[p] {
-					continue
-				}
-				seen[p] = true
-				pairs = append(pairs, p)
-				g.creators[i].PotentialDuplicates++
-				for _, side := range [][2]int64{{c.ID, o}, {o, c.ID}} {
-					// Dated by the message that revealed it, so a backlog ingested
-					// later reads in order.
-					g.acts = append(g.acts, model.Activity{ContactID: side[0], Kind: model.ActPotentialDup, At: c.CreatedAt,
-						Detail: fmt.Sprintf("potential duplicate of contact %d (same email or phone)", side[1])})
-				}
-			}
+	for _, p := range added {
+		// Counted for, and dated by, the message that revealed the pair (the
+		// later contact), so a backlog ingested later reads in order.
+		newer := max(p.A, p.B)
+		if r := creator[newer]; r != nil {
+			r.PotentialDuplicates++
 		}
+		g.acts = append(g.acts, dupActivities([]storage.DupPair{p}, "", at[newer])...)
 	}
-	return g.tx.InsertPotentialDuplicates(pairs, "same email or phone")
+	return nil
 }

@@ -91,6 +91,9 @@ const (
 	ActTicketTagRemoved = "ticket_tag_removed"
 	ActMessageSent      = "message_sent"
 	ActPotentialDup     = "potential_duplicate"
+	ActNotDuplicate     = "not_duplicate"
+	ActMerged           = "merged"
+	ActUnmerged         = "unmerged"
 )
 
 // Activity is one entry of a contact's timeline.
