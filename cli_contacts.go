@@ -14,13 +14,15 @@ import (
 )
 
 type contactsCmd struct {
-	List        contactsListCmd  `cmd:"" help:"List contacts."`
-	Show        contactsShowCmd  `cmd:"" help:"Show one contact with notes, tickets and its timeline."`
-	Tag         contactsTagCmd   `cmd:"" help:"Add a tag to a contact (the tag joins the tag list if new)."`
-	Untag       contactsUntagCmd `cmd:"" help:"Remove a tag from a contact."`
-	Note        contactsNoteCmd  `cmd:"" help:"Add a note to a contact."`
-	Set         contactsSetCmd   `cmd:"" help:"Set a field (name, email, phone, company, country, timezone, language, lead_stage) or a custom property."`
-	Unsubscribe contactsUnsubCmd `cmd:"" help:"Unsubscribe a contact from marketing email."`
+	List         contactsListCmd         `cmd:"" help:"List contacts."`
+	Show         contactsShowCmd         `cmd:"" help:"Show one contact with notes, tickets and its timeline."`
+	Tag          contactsTagCmd          `cmd:"" help:"Add a tag to a contact (the tag joins the tag list if new)."`
+	Untag        contactsUntagCmd        `cmd:"" help:"Remove a tag from a contact."`
+	Note         contactsNoteCmd         `cmd:"" help:"Add a note to a contact."`
+	Set          contactsSetCmd          `cmd:"" help:"Set a field (name, email, phone, company, country, timezone, language, lead_stage) or a custom property."`
+	Unsubscribe  contactsUnsubCmd        `cmd:"" help:"Unsubscribe a contact from marketing email."`
+	Duplicates   contactsDuplicatesCmd   `cmd:"" help:"List potential duplicate pairs, best first (--rescan rebuilds them from all contacts)."`
+	NotDuplicate contactsNotDuplicateCmd `cmd:"" name:"not-duplicate" help:"Record that two contacts are different people: the pair never comes back."`
 }
 
 type contactsListCmd struct {

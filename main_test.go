@@ -201,6 +201,7 @@ const (
 	kTime   kind = "RFC 3339 time string"
 	kArray  kind = "array"
 	kObject kind = "object"
+	kNumber kind = "number" // integer or not
 )
 
 var (
@@ -248,11 +249,14 @@ func kindOf(raw json.RawMessage) kind {
 	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return kInt
 	}
-	return "number"
+	return kNumber
 }
 
 func isKind(raw json.RawMessage, want kind) bool {
 	got := kindOf(raw)
+	if want == kNumber {
+		return got == kInt || got == kNumber
+	}
 	if want != kTime {
 		return got == want
 	}
