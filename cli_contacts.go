@@ -23,6 +23,8 @@ type contactsCmd struct {
 	Unsubscribe  contactsUnsubCmd        `cmd:"" help:"Unsubscribe a contact from marketing email."`
 	Duplicates   contactsDuplicatesCmd   `cmd:"" help:"List potential duplicate pairs, best first (--rescan rebuilds them from all contacts)."`
 	NotDuplicate contactsNotDuplicateCmd `cmd:"" name:"not-duplicate" help:"Record that two contacts are different people: the pair never comes back."`
+	Merge        contactsMergeCmd        `cmd:"" help:"Merge OTHER into KEEP: identities, tickets, notes, tags, properties and timeline move; prints the merge id."`
+	Unmerge      contactsUnmergeCmd      `cmd:"" help:"Undo a merge while neither contact has changed since."`
 }
 
 type contactsListCmd struct {

@@ -29,7 +29,8 @@ func (a *App) ListContacts(ctx context.Context, p ContactPage) ([]ContactSummary
 	return a.store.ListContacts(ctx, p)
 }
 
-// Contact returns one contact as lists show it.
+// Contact returns one contact as lists show it. The id of a merged-away
+// contact returns the contact it was merged into.
 func (a *App) Contact(ctx context.Context, id int64) (ContactSummary, error) {
 	c, err := a.store.Contact(ctx, id)
 	if IsNotFound(err) {
@@ -45,10 +46,10 @@ func (a *App) ContactDetails(ctx context.Context, id int64) (ContactDetails, err
 	if err != nil {
 		return d, err
 	}
-	if d.Tickets, err = a.store.ListTickets(ctx, storage.TicketQuery{ContactID: id, Limit: 200}); err != nil {
+	if d.Tickets, err = a.store.ListTickets(ctx, storage.TicketQuery{ContactID: d.ID, Limit: 200}); err != nil {
 		return d, err
 	}
-	d.Activity, err = a.store.ActivityOf(ctx, id, 0, 5000)
+	d.Activity, err = a.store.ActivityOf(ctx, d.ID, 0, 5000) // d.ID: a merged-away id shows the kept contact
 	return d, err
 }
 
@@ -62,10 +63,10 @@ func (a *App) ContactCard(ctx context.Context, id int64) (ContactDetails, error)
 		return d, err
 	}
 	d.ContactRow = c
-	if d.Properties, err = a.store.Properties(ctx, id); err != nil {
+	if d.Properties, err = a.store.Properties(ctx, c.ID); err != nil {
 		return d, err
 	}
-	d.Notes, err = a.store.Notes(ctx, id)
+	d.Notes, err = a.store.Notes(ctx, c.ID)
 	return d, err
 }
 
@@ -79,7 +80,7 @@ func (a *App) TagContact(ctx context.Context, agent string, contactID int64, tag
 	if err != nil {
 		return err
 	}
-	return a.contactWrite(ctx, contactID, func(tx *storage.Tx) error {
+	return a.contactWrite(ctx, &contactID, func(tx *storage.Tx) error {
 		id, canon, err := tx.EnsureTag(name, create)
 		if err != nil {
 			return err
@@ -99,7 +100,7 @@ func (a *App) UntagContact(ctx context.Context, agent string, contactID int64, t
 	if err != nil {
 		return err
 	}
-	return a.contactWrite(ctx, contactID, func(tx *storage.Tx) error {
+	return a.contactWrite(ctx, &contactID, func(tx *storage.Tx) error {
 		id, canon, err := tx.EnsureTag(name, false)
 		if err != nil {
 			return err
@@ -124,7 +125,7 @@ func (a *App) AddNote(ctx context.Context, agent string, contactID int64, body s
 	if len(body) > 20000 {
 		return fmt.Errorf("note is %d bytes long (at most 20000)", len(body))
 	}
-	return a.contactWrite(ctx, contactID, func(tx *storage.Tx) error {
+	return a.contactWrite(ctx, &contactID, func(tx *storage.Tx) error {
 		if _, err := tx.AddNote(contactID, agent, body); err != nil {
 			return err
 		}
@@ -143,7 +144,7 @@ func (a *App) SetField(ctx context.Context, agent string, contactID int64, field
 		if err != nil {
 			return err
 		}
-		return a.contactWrite(ctx, contactID, func(tx *storage.Tx) error {
+		return a.contactWrite(ctx, &contactID, func(tx *storage.Tx) error {
 			old, err := tx.SetField(contactID, field, v)
 			if err != nil || old == v {
 				return err
@@ -167,7 +168,7 @@ func (a *App) SetField(ctx context.Context, agent string, contactID int64, field
 	if len(v) > 2000 {
 		return fmt.Errorf("property %s is %d bytes long (at most 2000)", name, len(v))
 	}
-	return a.contactWrite(ctx, contactID, func(tx *storage.Tx) error {
+	return a.contactWrite(ctx, &contactID, func(tx *storage.Tx) error {
 		old, err := tx.SetProperty(contactID, name, v)
 		if err != nil || old == v {
 			return err
@@ -189,7 +190,7 @@ func (a *App) Resubscribe(ctx context.Context, agent string, contactID int64) er
 }
 
 func (a *App) setSubscription(ctx context.Context, agent string, contactID int64, unsub bool) error {
-	return a.contactWrite(ctx, contactID, func(tx *storage.Tx) error {
+	return a.contactWrite(ctx, &contactID, func(tx *storage.Tx) error {
 		changed, err := tx.SetUnsubscribed(contactID, unsub)
 		if err != nil || !changed {
 			return err
@@ -202,18 +203,28 @@ func (a *App) setSubscription(ctx context.Context, agent string, contactID int64
 	})
 }
 
-// contactWrite runs fn for an existing contact in one transaction.
-func (a *App) contactWrite(ctx context.Context, contactID int64, fn func(*storage.Tx) error) error {
-	return a.write(ctx, Change{ContactIDs: []int64{contactID}}, func(tx *storage.Tx) error {
-		ok, err := tx.ContactExists(contactID)
+// contactWrite runs fn for an existing contact in one transaction. A
+// merged-away id is followed (inside the transaction) to the contact it was
+// merged into, and *contactID is set to that id before fn runs: fn reads the
+// caller's variable, so its writes land on the kept contact.
+func (a *App) contactWrite(ctx context.Context, contactID *int64, fn func(*storage.Tx) error) error {
+	asked := *contactID
+	err := a.store.Write(ctx, func(tx *storage.Tx) error {
+		live, ok, err := tx.LiveContactID(asked)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return notFound("contact", contactID)
+			return notFound("contact", asked)
 		}
+		*contactID = live
 		return fn(tx)
 	})
+	if err != nil {
+		return err
+	}
+	a.publish(Change{ContactIDs: []int64{*contactID}})
+	return nil
 }
 
 // AddIdentity gives a contact another channel identity (an agent correcting a
@@ -224,7 +235,7 @@ func (a *App) AddIdentity(ctx context.Context, agent string, contactID int64, ch
 	if err != nil {
 		return id, err
 	}
-	err = a.contactWrite(ctx, contactID, func(tx *storage.Tx) error {
+	err = a.contactWrite(ctx, &contactID, func(tx *storage.Tx) error {
 		owner, taken, err := tx.ContactByIdentity(id)
 		if err != nil {
 			return err

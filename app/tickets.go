@@ -92,6 +92,7 @@ func (a *App) NewConversation(ctx context.Context, agent string, contactID int64
 	if marketing && c.EmailUnsubscribed {
 		return model.Ticket{}, fmt.Errorf("%s (%s): %w", c.Name, on.Value, ErrUnsubscribed)
 	}
+	contactID = c.ID // a merged-away id resolves to the contact it was merged into
 	now := time.Now().UTC()
 	tk := model.Ticket{ContactID: contactID, ContactName: c.Name, Channel: on.Channel, Identity: on.Value, Status: model.StatusPending,
 		Subject: strings.TrimSpace(subject), Assignee: agent, Proactive: true, CreatedAt: now, LastMessageAt: now}

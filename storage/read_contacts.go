@@ -39,12 +39,12 @@ type ContactPage struct {
 }
 
 // ListContacts returns one page of contacts with identities, tags and
-// potential duplicates filled in.
+// potential duplicates filled in. Merged-away contacts are not listed.
 func (s *Store) ListContacts(ctx context.Context, p ContactPage) ([]ContactRow, error) {
 	if p.Limit <= 0 {
 		p.Limit = 100
 	}
-	q := `SELECT ` + contactCols + ` FROM contacts c WHERE c.id > ?`
+	q := `SELECT ` + contactCols + ` FROM contacts c WHERE c.id > ? AND c.merged_into IS NULL`
 	args := []any{p.After}
 	if p.Search != "" {
 		f := model.Fold(p.Search)
@@ -79,8 +79,10 @@ func EscapeLike(s string) string {
 }
 
 // Contact returns one contact with identities, tags and potential duplicates.
+// A merged-away id returns the contact it was merged into (chains followed).
 func (s *Store) Contact(ctx context.Context, id int64) (ContactRow, error) {
-	r, err := scanContact(s.r.QueryRowContext(ctx, `SELECT `+contactCols+` FROM contacts c WHERE c.id = ?`, id))
+	r, err := scanContact(s.r.QueryRowContext(ctx, liveContactCTE+` SELECT `+contactCols+` FROM contacts c
+		WHERE c.id = (SELECT id FROM chain WHERE next IS NULL)`, id))
 	if err == sql.ErrNoRows {
 		return r, fmt.Errorf("contact %d: %w", id, ErrNotFound)
 	}
@@ -98,10 +100,10 @@ func (s *Store) HasContacts(ctx context.Context) (bool, error) {
 	return found(s.r.QueryRowContext(ctx, `SELECT 1 FROM contacts LIMIT 1`).Scan(&one))
 }
 
-// CountContacts counts all contacts.
+// CountContacts counts all contacts, merged-away ones left out.
 func (s *Store) CountContacts(ctx context.Context) (int64, error) {
 	var n int64
-	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts`).Scan(&n)
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM contacts WHERE merged_into IS NULL`).Scan(&n)
 	return n, err
 }
 
