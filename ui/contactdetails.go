@@ -23,7 +23,7 @@ const detailsWide = 110
 // screen (not a package global) because SetEnabled changes them per state.
 type contactDetailsKeys struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
-	Switch, NextDup, OpenDup, Back          key.Binding
+	Switch, NextDup, OpenDup, Compare, Back key.Binding
 }
 
 func newContactDetailsKeys() contactDetailsKeys {
@@ -37,6 +37,7 @@ func newContactDetailsKeys() contactDetailsKeys {
 		Switch:   key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "next section")),
 		NextDup:  key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "next duplicate"), key.WithDisabled()),
 		OpenDup:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open duplicate"), key.WithDisabled()),
+		Compare:  key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "compare potential duplicates"), key.WithDisabled()),
 		Back:     key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc", "back")),
 	}
 }
@@ -120,6 +121,7 @@ func (d *contactDetails) Update(msg tea.Msg) tea.Cmd {
 		hasDups := d.err == nil && len(d.d.PotentialDuplicates) > 0
 		d.keys.NextDup.SetEnabled(hasDups && len(d.d.PotentialDuplicates) > 1)
 		d.keys.OpenDup.SetEnabled(hasDups)
+		d.keys.Compare.SetEnabled(hasDups)
 		d.cache.version++
 		d.clamp()
 		return nil
@@ -171,6 +173,8 @@ func (d *contactDetails) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.OpenDup):
 		id := d.d.PotentialDuplicates[d.dup]
 		return func() tea.Msg { return openContactMsg{id: id} }
+	case key.Matches(msg, k.Compare):
+		return open(newCompareForContact(d.c, d.id, d.d.Name))
 	}
 	return nil
 }
@@ -219,14 +223,14 @@ func (d *contactDetails) SetSize(w, h int) {
 
 func (d *contactDetails) ShortHelp() []key.Binding {
 	k := d.keys
-	return []key.Binding{k.Down, k.Up, k.Switch, k.OpenDup, k.Back}
+	return []key.Binding{k.Down, k.Up, k.Switch, k.OpenDup, k.Compare, k.Back}
 }
 
 func (d *contactDetails) FullHelp() [][]key.Binding {
 	k := d.keys
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Switch, k.NextDup, k.OpenDup, k.Back},
+		{k.Switch, k.NextDup, k.OpenDup, k.Compare, k.Back},
 	}
 }
 
@@ -477,9 +481,9 @@ func (d *contactDetails) duplicatesSection(w int, _ time.Time) []string {
 			ids[i] = s.Selected.Render(ids[i])
 		}
 	}
-	hint := "enter opens it"
+	hint := "enter opens it · D compares"
 	if len(dups) > 1 {
-		hint = "d picks, enter opens"
+		hint = "d picks, enter opens · D compares them"
 	}
 	return []string{
 		s.Header.Render("Potential duplicates"),

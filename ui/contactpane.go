@@ -29,7 +29,7 @@ type contactLoadedMsg struct {
 }
 
 type contactPaneKeyMap struct {
-	Up, Down, Details, Tag, Untag, Note, Edit, Unsubscribe, Resubscribe, NewConversation key.Binding
+	Up, Down, Details, Tag, Untag, Note, Edit, Unsubscribe, Resubscribe, NewConversation, Duplicates key.Binding
 }
 
 var contactPaneKeys = contactPaneKeyMap{
@@ -43,6 +43,7 @@ var contactPaneKeys = contactPaneKeyMap{
 	Unsubscribe:     key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "unsubscribe")),
 	Resubscribe:     key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "resubscribe")),
 	NewConversation: key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "new conversation")),
+	Duplicates:      key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "compare potential duplicates")),
 }
 
 // paneItemKind says what a selectable row of the pane shows, and so which
@@ -197,6 +198,11 @@ func (p *contactPane) keys(msg tea.KeyPressMsg) tea.Cmd {
 		p.move(-1)
 	case key.Matches(msg, k.Down):
 		p.move(1)
+	case key.Matches(msg, k.Duplicates), msg.String() == "enter" && it.kind == itemDuplicates:
+		if len(p.d.PotentialDuplicates) == 0 {
+			return status(p.d.Name + " has no potential duplicates")
+		}
+		return open(newCompareForContact(p.c, p.id, p.d.Name))
 	case key.Matches(msg, k.Details):
 		id := p.id
 		return func() tea.Msg { return openContactMsg{id: id} }
@@ -391,7 +397,12 @@ func (p *contactPane) layout() ([]paneLine, []paneItem) {
 	}
 	add(itemName, "", name)
 	if n := len(d.PotentialDuplicates); n > 0 {
-		add(itemDuplicates, "", s.Warn.Render("⚠ "+plural(n, "potential duplicate")))
+		warn := "⚠ " + plural(n, "potential duplicate")
+		hint := " · D compares"
+		if lipgloss.Width(warn+hint) > w {
+			hint = " · D"
+		}
+		add(itemDuplicates, "", s.Warn.Render(warn)+s.Dim.Render(hint))
 	}
 
 	add(itemLocation, "", field("Location", p.location()))
@@ -590,7 +601,11 @@ func (p *contactPane) ShortHelp() []key.Binding {
 	if p.d.EmailUnsubscribed {
 		sub = k.Resubscribe
 	}
-	return []key.Binding{k.Tag, untag, k.Note, k.Edit, sub, k.NewConversation, k.Details}
+	keys := []key.Binding{k.Tag, untag, k.Note, k.Edit, sub, k.NewConversation, k.Details}
+	if len(p.d.PotentialDuplicates) > 0 { // the pane's warning: its key comes first
+		keys = append([]key.Binding{k.Duplicates}, keys...)
+	}
+	return keys
 }
 
 func (p *contactPane) FullHelp() [][]key.Binding {
@@ -599,5 +614,5 @@ func (p *contactPane) FullHelp() [][]key.Binding {
 	if p.d.EmailUnsubscribed {
 		sub = k.Resubscribe
 	}
-	return [][]key.Binding{{k.Up, k.Down, k.Details}, {k.Tag, k.Untag, k.Note, k.Edit}, {sub, k.NewConversation}}
+	return [][]key.Binding{{k.Up, k.Down, k.Details}, {k.Tag, k.Untag, k.Note, k.Edit}, {sub, k.NewConversation, k.Duplicates}}
 }

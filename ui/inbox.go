@@ -22,7 +22,7 @@ const (
 )
 
 type inboxKeyMap struct {
-	Next, Prev, Back, Contacts, Filter, ClearFilter key.Binding
+	Next, Prev, Back, Contacts, Duplicates, Filter, ClearFilter key.Binding
 }
 
 var inboxKeys = inboxKeyMap{
@@ -30,6 +30,7 @@ var inboxKeys = inboxKeyMap{
 	Prev:        key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous pane")),
 	Back:        key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to list")),
 	Contacts:    key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "all contacts")),
+	Duplicates:  key.NewBinding(key.WithKeys("="), key.WithHelp("=", "potential duplicates")),
 	Filter:      key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "filter drawer")),
 	ClearFilter: key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "clear the filter")),
 }
@@ -158,6 +159,8 @@ func (in *inbox) Update(msg tea.Msg) tea.Cmd {
 				return nil
 			case key.Matches(msg, inboxKeys.Contacts):
 				return open(newContactsScreen(in.c))
+			case key.Matches(msg, inboxKeys.Duplicates):
+				return open(newDuplicatesScreen(in.c))
 			case key.Matches(msg, inboxKeys.Back) && in.focus != paneList && !in.list.Typing():
 				in.setFocus(paneList)
 				return nil
@@ -317,5 +320,5 @@ func (in *inbox) FullHelp() [][]key.Binding {
 			}
 		}
 	}
-	return append(groups, []key.Binding{inboxKeys.Next, inboxKeys.Prev, inboxKeys.Back, inboxKeys.Contacts, inboxKeys.Filter, inboxKeys.ClearFilter})
+	return append(groups, []key.Binding{inboxKeys.Next, inboxKeys.Prev, inboxKeys.Back, inboxKeys.Contacts, inboxKeys.Duplicates, inboxKeys.Filter, inboxKeys.ClearFilter})
 }

@@ -39,6 +39,8 @@ type Styles struct {
 	TextArea   textarea.Styles  // multi-line editors (notes, first messages)
 	Marked     lipgloss.Style   // tickets picked for a batch action, and their count
 	Filtered   lipgloss.Style   // the list's "filtered" marker (the filter drawer's filter is on)
+	Differ     lipgloss.Style   // a value on which two compared contacts differ
+	Chosen     lipgloss.Style   // the value picked in the merge form
 }
 
 // DefaultStyles returns the standard theme.
@@ -74,6 +76,8 @@ func DefaultStyles() Styles {
 		TextArea: textAreaStyles(),
 		Marked:   lipgloss.NewStyle().Bold(true).Foreground(lipgloss.BrightMagenta),
 		Filtered: lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Black).Background(lipgloss.Magenta).Padding(0, 1),
+		Differ:   lipgloss.NewStyle().Foreground(lipgloss.Yellow),
+		Chosen:   lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Green),
 	}
 }
 
