@@ -35,6 +35,9 @@ func (c *inboxCmd) Run(e *env) error {
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
 	go a.WatchExternal(ctx, 500*time.Millisecond)
+	crmDone := make(chan struct{})
+	go func() { a.RunCRMSync(ctx); close(crmDone) }() // new customers to the connected CRM, if any (app/crm.go)
+	defer func() { cancel(); <-crmDone }()            // before a.Close: a push cut short hands its rows back
 	feedErr := make(chan error, 1)
 	if c.Feed {
 		go func() { feedErr <- a.RunFeed(ctx, c.FeedRate) }()

@@ -17,11 +17,16 @@ type feedCmd struct {
 	Count int    `help:"Number of events." default:"1000"`
 	Out   string `help:"Write to this file instead of standard output." placeholder:"FILE"`
 	Truth string `help:"Also write the ground truth (which identities are one person) as JSON to this file." placeholder:"FILE"`
+
+	feedPost `embed:""` // --url and its flags: post to a running server (cli_feed_post.go)
 }
 
 func (c *feedCmd) Run(e *env) error {
 	if c.Count < 0 {
 		return fmt.Errorf("--count must not be negative")
+	}
+	if c.URL != "" {
+		return c.post(e)
 	}
 	var w io.Writer = os.Stdout
 	if c.Out != "" {

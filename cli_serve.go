@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,7 +26,7 @@ type serveCmd struct {
 	Demo     bool    `help:"Fill a new, empty database with a week of demo traffic." default:"true" negatable:""`
 
 	HostKey     string        `name:"host-key" help:"SSH host key file (default: ssh_host_ed25519_key beside the database; generated once)." placeholder:"PATH"`
-	IdleTimeout time.Duration `name:"idle-timeout" help:"End SSH sessions idle this long." default:"30m"`
+	IdleTimeout time.Duration `name:"idle-timeout" help:"End an SSH session after this long without a key press." default:"30m"`
 	MaxSessions int           `name:"max-sessions" help:"Most SSH sessions at once, in total." default:"200"`
 	MaxPerAgent int           `name:"max-sessions-per-agent" help:"Most SSH sessions at once per agent." default:"5"`
 
@@ -63,6 +64,9 @@ func (c *serveCmd) Run(e *env) error {
 	ctx, stop := signal.NotifyContext(e.ctx, syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	go a.WatchExternal(ctx, 500*time.Millisecond)
+	crmDone := make(chan struct{})
+	go func() { a.RunCRMSync(ctx); close(crmDone) }() // new customers to the connected CRM, if any (app/crm.go)
+	defer func() { stop(); <-crmDone }()              // before a.Close: a push cut short hands its rows back
 	errs := make(chan error, 3)
 	if c.Feed {
 		go func() {
@@ -74,17 +78,24 @@ func (c *serveCmd) Run(e *env) error {
 
 	var hs *http.Server
 	if c.HTTP != "" {
-		h, err := serve.NewHTTPHandler(a, serve.HTTPConfig{MetaAppSecret: c.MetaAppSecret, MetaVerifyToken: c.MetaVerifyToken,
+		hc := serve.HTTPConfig{MetaAppSecret: c.MetaAppSecret, MetaVerifyToken: c.MetaVerifyToken,
 			TwilioAuthToken: c.TwilioAuthToken, TelegramSecretToken: c.TelegramSecretToken, EmailSecret: c.EmailSecret,
-			PublicURL: c.PublicURL, MaxBody: c.MaxBody})
+			PublicURL: c.PublicURL, MaxBody: c.MaxBody}
+		h, err := serve.NewHTTPHandler(a, hc)
 		if err != nil {
 			return err
+		}
+		if m := hc.Unconfigured(); len(m) > 0 {
+			fmt.Fprintf(os.Stderr, "cxinbox: not configured, answering 503: %s\n", strings.Join(m, "; "))
 		}
 		ln, err := net.Listen("tcp", c.HTTP)
 		if err != nil {
 			return fmt.Errorf("serve --http: %w", err)
 		}
 		hs = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		if cs, ok := h.(interface{ CloseStreams() }); ok {
+			hs.RegisterOnShutdown(cs.CloseStreams) // open chat pages must not hold up shutdown
+		}
 		fmt.Fprintf(os.Stderr, "cxinbox: webhooks and web chat on http://%s (web chat: http://%s/chat)\n", ln.Addr(), ln.Addr())
 		go func() {
 			if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -99,11 +110,14 @@ func (c *serveCmd) Run(e *env) error {
 			key = filepath.Join(filepath.Dir(a.Path()), "ssh_host_ed25519_key")
 		}
 		ss, err = serve.NewSSHServer(a, serve.SSHConfig{Addr: c.SSH, HostKeyPath: key, IdleTimeout: c.IdleTimeout,
-			MaxSessions: c.MaxSessions, MaxPerAgent: c.MaxPerAgent})
+			MaxSessions: c.MaxSessions, MaxPerAgent: c.MaxPerAgent, Log: os.Stderr})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "cxinbox: inbox over SSH on %s (ssh -p PORT HOST; agents' keys: cxinbox agents add NAME --ssh-key ...)\n", c.SSH)
+		fmt.Fprintf(os.Stderr, "cxinbox: inbox over SSH on %s, host key %s (%s)\n", c.SSH, ss.HostKeyFingerprint(), key)
+		if keys, err := a.AgentKeys(e.ctx); err == nil && len(keys) == 0 {
+			fmt.Fprintln(os.Stderr, "cxinbox: no agent has an SSH key yet: cxinbox agents add NAME --ssh-key \"$(cat ~/.ssh/id_ed25519.pub)\"")
+		}
 		go func() {
 			if err := ss.ListenAndServe(); err != nil {
 				errs <- fmt.Errorf("ssh: %w", err)

@@ -16,7 +16,7 @@ import (
 )
 
 var (
-	agentKeys = map[string]kind{"name": kString, "admin": kBool, "created_at": kTime}
+	agentKeys = map[string]kind{"name": kString, "admin": kBool, "created_at": kTime, "ssh_keys": kArray}
 	viewKeys  = map[string]kind{"id": kInt, "name": kString, "owner": kString, "public": kBool, "position": kInt,
 		"match": kString, "expr": kString, "conditions": kArray, "created_at": kTime, "updated_at": kTime}
 	conditionKeys = map[string]kind{"field": kString, "operator": kString, "value": kString}

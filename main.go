@@ -31,6 +31,7 @@ type cli struct {
 	Views    viewsCmd    `cmd:"" help:"Saved ticket filters: create, list, show, edit, delete."`
 	Agents   agentsCmd   `cmd:"" help:"Add and list agents."`
 	Seed     seedCmd     `cmd:"" help:"Fill a database fast for scale tests."`
+	Crm      crmCmd      `cmd:"" help:"Sync new customers to HubSpot, Salesforce or Zoho: connect, status, sync, retry, a fake CRM for demos."`
 	Serve    serveCmd    `cmd:"" help:"Team mode: the inbox over SSH and webhooks + web chat over HTTP, on one database."`
 }
 

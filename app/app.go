@@ -33,7 +33,25 @@ func Open(path string) (*App, error) {
 	}
 	a := &App{store: s, subs: map[chan Change]struct{}{}}
 	a.writer = newWriter(a)
+	if err := a.upgradeDupIndex(); err != nil {
+		a.Close()
+		return nil, err
+	}
 	return a, nil
+}
+
+// upgradeDupIndex rescans duplicates once when a migration changed the
+// blocking keys of a database that already had contacts (0006): seconds at
+// 250,000 contacts, once.
+func (a *App) upgradeDupIndex() error {
+	ctx := context.Background()
+	if v, err := a.store.Setting(ctx, "dup_rescan_needed"); err != nil || v != "1" {
+		return err
+	}
+	if _, err := a.RescanDuplicates(ctx); err != nil {
+		return fmt.Errorf("rebuild the duplicate index: %w", err)
+	}
+	return a.store.Write(ctx, func(tx *storage.Tx) error { return tx.SetSetting("dup_rescan_needed", "") })
 }
 
 // Close stops the writer (after it commits what it holds) and closes the store.

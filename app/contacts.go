@@ -19,6 +19,7 @@ type ContactDetails struct {
 	Notes      []model.Note
 	Tickets    []model.Ticket
 	Activity   []model.Activity
+	CRM        ContactCRM // the contact's CRM sync state (app/crm.go); Provider "" when no CRM is connected
 }
 
 // ContactPage re-exports the keyset page request.
@@ -64,6 +65,9 @@ func (a *App) ContactCard(ctx context.Context, id int64) (ContactDetails, error)
 	}
 	d.ContactRow = c
 	if d.Properties, err = a.store.Properties(ctx, c.ID); err != nil {
+		return d, err
+	}
+	if d.CRM, err = a.CRMStatusOf(ctx, c.ID); err != nil {
 		return d, err
 	}
 	d.Notes, err = a.store.Notes(ctx, c.ID)
@@ -153,6 +157,9 @@ func (a *App) SetField(ctx context.Context, agent string, contactID int64, field
 				Detail: fmt.Sprintf("%s: %q → %q", field, old, v)}); err != nil {
 				return err
 			}
+			if err := queueCRMUpdate(tx, contactID, field); err != nil {
+				return err
+			}
 			switch field {
 			case "name", "email", "phone", "country", "timezone": // what detection weighs
 				return recheck(tx, agent, contactID)
@@ -193,6 +200,9 @@ func (a *App) setSubscription(ctx context.Context, agent string, contactID int64
 	return a.contactWrite(ctx, &contactID, func(tx *storage.Tx) error {
 		changed, err := tx.SetUnsubscribed(contactID, unsub)
 		if err != nil || !changed {
+			return err
+		}
+		if err := queueCRMUpdate(tx, contactID, "email_unsubscribed"); err != nil {
 			return err
 		}
 		kind, detail := model.ActUnsubscribed, "unsubscribed from marketing email"

@@ -224,6 +224,11 @@ func (g *group) flush() error {
 	if err := g.duplicates(); err != nil {
 		return err
 	}
+	// Each new contact came with its first ticket: queue it for the CRM in
+	// this same transaction (app/crm.go).
+	if err := tx.EnqueueCRM(storage.OutboxCreate, crmCreates(g.contacts), ""); err != nil {
+		return err
+	}
 	return tx.InsertActivities(g.acts)
 }
 
@@ -235,15 +240,13 @@ func (g *group) duplicates() error {
 	if len(g.contacts) == 0 {
 		return nil
 	}
-	ids := make([]int64, len(g.contacts))
 	creator := make(map[int64]*IngestResult, len(g.contacts))
 	at := make(map[int64]time.Time, len(g.contacts))
 	for i, c := range g.contacts {
-		ids[i] = c.ID
 		creator[c.ID] = g.creators[i]
 		at[c.ID] = c.CreatedAt
 	}
-	added, err := checkDuplicates(g.tx, ids, time.Now())
+	added, err := checkNewContacts(g.tx, g.contacts, g.identities, time.Now())
 	if err != nil {
 		return err
 	}

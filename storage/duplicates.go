@@ -1,12 +1,13 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"slices"
+	"strconv"
 	"time"
 
 	"cxinbox/model"
@@ -22,29 +23,15 @@ type DupPair struct {
 
 // DupKeyHash is the blocking key as the index stores it: FNV-1a, 64 bits.
 func DupKeyHash(k string) int64 {
-	h := fnv.New64a()
-	h.Write([]byte(k))
-	return int64(h.Sum64())
-}
-
-// DupKeyHashes hashes BlockingKeys(e).
-func DupKeyHashes(e model.DupEvidence) []int64 {
-	keys := model.BlockingKeys(e)
-	out := make([]int64, len(keys))
-	for i, k := range keys {
-		out[i] = DupKeyHash(k)
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(k); i++ {
+		h = (h ^ uint64(k[i])) * 1099511628211
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return int64(h)
 }
 
 // evidenceAcc builds DupEvidence from a contact row and its identities.
 type evidenceAcc map[int64]*model.DupEvidence
-
-func (acc evidenceAcc) contact(r *sql.Rows) error {
-	_, err := acc.scan(r)
-	return err
-}
 
 func (acc evidenceAcc) scan(r *sql.Rows) (*model.DupEvidence, error) {
 	var e model.DupEvidence
@@ -62,35 +49,44 @@ func (acc evidenceAcc) scan(r *sql.Rows) (*model.DupEvidence, error) {
 	return &e, nil
 }
 
-func (acc evidenceAcc) identity(r *sql.Rows) error {
-	var cid int64
-	var id model.Identity
-	if err := r.Scan(&cid, &id.Channel, &id.Value); err != nil {
-		return err
-	}
-	acc.add(cid, id)
-	return nil
-}
-
 const evidenceContactCols = `id, name, name_generated, email, phone, country, timezone`
 
 // Evidence returns what duplicate detection knows about each of ids that
-// exists and is not merged away.
+// exists and is not merged away, in one query: a contact's row comes once
+// per identity.
 func (t *Tx) Evidence(ids []int64) (map[int64]model.DupEvidence, error) {
-	acc := evidenceAcc{}
+	out := make(map[int64]model.DupEvidence, len(ids))
 	if len(ids) == 0 {
-		return map[int64]model.DupEvidence{}, nil
+		return out, nil
 	}
-	list := jsonList(ids)
-	if err := t.each(`SELECT `+evidenceContactCols+` FROM contacts WHERE id IN (SELECT value FROM json_each(?)) AND merged_into IS NULL`,
-		[]any{list}, acc.contact); err != nil {
+	acc := evidenceAcc{}
+	err := t.each(`SELECT c.id, c.name, c.name_generated, c.email, c.phone, c.country, c.timezone, i.channel, i.value
+		FROM contacts c LEFT JOIN identities i ON i.contact_id = c.id
+		WHERE c.id IN (SELECT value FROM json_each(?)) AND c.merged_into IS NULL ORDER BY c.id, i.id`, []any{jsonList(ids)},
+		func(r *sql.Rows) error {
+			var e model.DupEvidence
+			var email, phone string
+			var ch, val sql.NullString
+			if err := r.Scan(&e.ID, &e.Name, &e.NameGenerated, &email, &phone, &e.Country, &e.Timezone, &ch, &val); err != nil {
+				return err
+			}
+			if acc[e.ID] == nil {
+				if email != "" {
+					e.Emails = append(e.Emails, email)
+				}
+				if phone != "" {
+					e.Phones = append(e.Phones, phone)
+				}
+				acc[e.ID] = &e
+			}
+			if ch.Valid {
+				acc.add(e.ID, model.Identity{Channel: model.Channel(ch.String), Value: val.String})
+			}
+			return nil
+		})
+	if err != nil {
 		return nil, fmt.Errorf("duplicate evidence: %w", err)
 	}
-	if err := t.each(`SELECT contact_id, channel, value FROM identities WHERE contact_id IN (SELECT value FROM json_each(?)) ORDER BY id`,
-		[]any{list}, acc.identity); err != nil {
-		return nil, fmt.Errorf("duplicate evidence: %w", err)
-	}
-	out := make(map[int64]model.DupEvidence, len(acc))
 	for id, e := range acc {
 		out[id] = *e
 	}
@@ -170,76 +166,199 @@ func (acc evidenceAcc) add(cid int64, id model.Identity) {
 		}
 	case model.WebChat:
 	default:
-		e.OtherIDs = append(e.OtherIDs, id.String())
+		if s := id.String(); !slices.Contains(e.OtherIDs, s) {
+			e.OtherIDs = append(e.OtherIDs, s)
+		}
 	}
 }
 
 // ReplaceDupKeys sets the blocking keys of each contact in keys, replacing
 // what the index held for it.
 func (t *Tx) ReplaceDupKeys(keys map[int64][]int64) error {
-	if len(keys) == 0 {
-		return nil
-	}
 	ids := make([]int64, 0, len(keys))
-	var rows [][]any
-	for id, ks := range keys {
+	for id := range keys {
 		ids = append(ids, id)
-		for _, k := range ks {
-			rows = append(rows, []any{k, id})
-		}
 	}
-	if _, err := t.exec(`DELETE FROM dup_keys WHERE contact_id IN (SELECT value FROM json_each(?))`, jsonList(ids)); err != nil {
-		return fmt.Errorf("replace duplicate keys: %w", err)
+	if _, err := t.DeleteDupKeys(ids); err != nil {
+		return err
 	}
-	return t.insertRows("dup_keys", "key, contact_id", 2, rows, " ON CONFLICT DO NOTHING")
+	return t.insertDupKeys(keys)
 }
 
-// DupCandidates returns the live contacts indexed under any of keys, with how
-// many contacts each key holds (a key shared by very many contacts says
-// little and callers may skip it).
-func (t *Tx) DupCandidates(keys []int64) (byKey map[int64][]int64, err error) {
-	byKey = map[int64][]int64{}
-	if len(keys) == 0 {
-		return byKey, nil
+// DeleteDupKeys takes contacts out of the index and reports whether any of
+// them had keys: a contact that had none (a new one) has no open pairs for
+// SetDupPairs to reconsider.
+func (t *Tx) DeleteDupKeys(ids []int64) (hadKeys bool, err error) {
+	if len(ids) == 0 {
+		return false, nil
 	}
-	err = t.each(`SELECT key, contact_id FROM dup_keys WHERE key IN (SELECT value FROM json_each(?))`, []any{jsonList(keys)},
+	res, err := t.exec(`DELETE FROM dup_keys WHERE contact_id IN (SELECT value FROM json_each(?))`, jsonList(ids))
+	if err != nil {
+		return false, fmt.Errorf("delete duplicate keys: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// InsertDupKeys files contacts under their keys (after DeleteDupKeys).
+func (t *Tx) InsertDupKeys(keys map[int64][]int64) error { return t.insertDupKeys(keys) }
+
+// DupKeysInUse returns which of keys the index holds for any contact: one
+// index probe each. Most keys of a new contact are its alone.
+func (t *Tx) DupKeysInUse(keys []int64) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	err := t.each(`SELECT value FROM json_each(?) WHERE EXISTS (SELECT 1 FROM dup_keys WHERE key = value)`, []any{jsonList(keys)},
 		func(r *sql.Rows) error {
-			var k, id int64
-			if err := r.Scan(&k, &id); err != nil {
+			var k int64
+			err := r.Scan(&k)
+			out[k] = true
+			return err
+		})
+	if err != nil {
+		return nil, fmt.Errorf("duplicate keys in use: %w", err)
+	}
+	return out, nil
+}
+
+// insertDupKeys inserts the index rows of keys.
+func (t *Tx) insertDupKeys(keys map[int64][]int64) error {
+	var rows [][2]int64
+	for id, ks := range keys {
+		for _, k := range ks {
+			rows = append(rows, [2]int64{k, id})
+		}
+	}
+	return t.insertDupKeyRows(rows)
+}
+
+// insertDupKeyRows inserts (key, contact) rows in one statement: they go in
+// as one JSON array, [[key, contact], ...], which SQLite unpacks itself —
+// far fewer calls across cgo than binding two parameters per row.
+func (t *Tx) insertDupKeyRows(rows [][2]int64) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	b := make([]byte, 0, 32*len(rows))
+	b = append(b, '[')
+	for i, r := range rows {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendInt(b, r[0], 10)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, r[1], 10)
+		b = append(b, ']')
+	}
+	b = append(b, ']')
+	if _, err := t.exec(`INSERT INTO dup_keys (key, contact_id) SELECT value ->> 0, value ->> 1 FROM json_each(?) WHERE true
+		ON CONFLICT DO NOTHING`, string(b)); err != nil {
+		return fmt.Errorf("insert duplicate keys: %w", err)
+	}
+	return nil
+}
+
+// DupCandidates returns, for each of keys whose block holds at most
+// limits[i] contacts (all of them, the excluded included), the live
+// contacts in that block other than the excluded ones, with their evidence;
+// and the keys whose blocks hold more. Those are left out without reading
+// them: a key shared by very many contacts says little. Callers pass only
+// keys in use (DupKeysInUse), which for a new contact are few.
+func (t *Tx) DupCandidates(keys []int64, limits []int, exclude []int64) (byKey map[int64][]int64, over map[int64]bool, ev map[int64]model.DupEvidence, err error) {
+	byKey, over, ev = map[int64][]int64{}, map[int64]bool{}, map[int64]model.DupEvidence{}
+	if len(keys) == 0 {
+		return byKey, over, ev, nil
+	}
+	pairs := make([][2]int64, len(keys))
+	most := 0
+	for i, k := range keys {
+		pairs[i] = [2]int64{k, int64(limits[i])}
+		most = max(most, limits[i])
+	}
+	acc := evidenceAcc{}
+	last := [2]int64{}
+	// The size check reads at most most+1 index entries per key.
+	err = t.each(`WITH k AS MATERIALIZED (
+			SELECT value ->> 0 AS key, value ->> 1 AS lim,
+				(SELECT COUNT(*) FROM (SELECT 1 FROM dup_keys d WHERE d.key = value ->> 0 LIMIT ?2)) AS n
+			FROM json_each(?1))
+		SELECT d.key, c.id, c.name, c.name_generated, c.email, c.phone, c.country, c.timezone, i.channel, i.value
+		FROM k JOIN dup_keys d ON d.key = k.key
+		JOIN contacts c ON c.id = d.contact_id AND c.merged_into IS NULL
+		LEFT JOIN identities i ON i.contact_id = c.id
+		WHERE k.n <= k.lim AND d.contact_id NOT IN (SELECT value FROM json_each(?3))
+		UNION ALL
+		SELECT key, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM k WHERE n > lim`,
+		[]any{jsonList(pairs), most + 1, jsonList(exclude)},
+		func(r *sql.Rows) error {
+			var k int64
+			var id sql.NullInt64
+			var name, email, phone, country, tz, ch, val sql.NullString
+			var gen sql.NullBool
+			if err := r.Scan(&k, &id, &name, &gen, &email, &phone, &country, &tz, &ch, &val); err != nil {
 				return err
 			}
-			byKey[k] = append(byKey[k], id)
+			if !id.Valid {
+				over[k] = true
+				return nil
+			}
+			if cur := [2]int64{k, id.Int64}; cur != last {
+				last = cur
+				byKey[k] = append(byKey[k], id.Int64)
+			}
+			if acc[id.Int64] == nil {
+				e := &model.DupEvidence{ID: id.Int64, Name: name.String, NameGenerated: gen.Bool, Country: country.String, Timezone: tz.String}
+				if email.String != "" {
+					e.Emails = append(e.Emails, email.String)
+				}
+				if phone.String != "" {
+					e.Phones = append(e.Phones, phone.String)
+				}
+				acc[id.Int64] = e
+			}
+			if ch.Valid {
+				acc.add(id.Int64, model.Identity{Channel: model.Channel(ch.String), Value: val.String})
+			}
 			return nil
 		})
 	if err != nil {
-		return nil, fmt.Errorf("duplicate candidates: %w", err)
+		return nil, nil, nil, fmt.Errorf("duplicate candidates: %w", err)
 	}
-	return byKey, nil
+	for id, e := range acc {
+		ev[id] = *e
+	}
+	return byKey, over, ev, nil
 }
 
 // SetDupPairs records the pairs found when the contacts in checked were
 // (re)checked: each pair is added or its score and reasons updated, and an
 // open pair involving a checked contact that is no longer found is dropped.
 // A dismissed pair ("not a duplicate") is never reopened or dropped. It
-// returns the pairs that were not open before.
-func (t *Tx) SetDupPairs(checked []int64, pairs []DupPair, now time.Time) (added []DupPair, err error) {
+// returns the pairs that were not open before. fresh says none of checked
+// had blocking keys before (new contacts): none can be in a stored pair, so
+// there is nothing to look up but the dismissed pairs among pairs.
+func (t *Tx) SetDupPairs(checked []int64, pairs []DupPair, now time.Time, fresh bool) (added []DupPair, err error) {
 	if len(checked) == 0 && len(pairs) == 0 {
 		return nil, nil
 	}
 	before := map[[2]int64]bool{}
-	list := jsonList(checked)
-	if err := t.each(`SELECT contact_a, contact_b, dismissed_at IS NOT NULL FROM potential_duplicates
-		WHERE contact_a IN (SELECT value FROM json_each(?1)) OR contact_b IN (SELECT value FROM json_each(?1))`, []any{list},
-		func(r *sql.Rows) error {
-			var a, b int64
-			var dismissed bool
-			if err := r.Scan(&a, &b, &dismissed); err != nil {
-				return err
-			}
-			before[[2]int64{a, b}] = dismissed || before[[2]int64{a, b}]
-			return nil
-		}); err != nil {
-		return nil, fmt.Errorf("set duplicate pairs: %w", err)
+	if !fresh {
+		if err := t.pairsOf(checked, before); err != nil {
+			return nil, err
+		}
+	} else if len(pairs) > 0 {
+		// A dismissed pair can exist for contacts without keys (an agent
+		// dismissed a pair detection never proposed): look them up.
+		ids := make([]int64, 0, 2*len(pairs))
+		for _, p := range pairs {
+			ids = append(ids, p.A, p.B)
+		}
+		if err := t.pairsOf(ids, before); err != nil {
+			return nil, err
+		}
 	}
 	found := map[[2]int64]bool{}
 	var rows [][]any
@@ -262,9 +381,13 @@ func (t *Tx) SetDupPairs(checked []int64, pairs []DupPair, now time.Time) (added
 		reasons, _ := json.Marshal(p.Reasons)
 		rows = append(rows, []any{p.A, p.B, string(reasons), p.Score, ms(now)})
 	}
+	isChecked := make(map[int64]bool, len(checked))
+	for _, id := range checked {
+		isChecked[id] = true
+	}
 	var drop [][2]int64
 	for k, dismissed := range before {
-		if !dismissed && !found[k] {
+		if !dismissed && !found[k] && (isChecked[k[0]] || isChecked[k[1]]) {
 			drop = append(drop, k)
 		}
 	}
@@ -278,6 +401,24 @@ func (t *Tx) SetDupPairs(checked []int64, pairs []DupPair, now time.Time) (added
 		return nil, err
 	}
 	return added, nil
+}
+
+// pairsOf files the stored pairs involving ids into before: pair → dismissed.
+func (t *Tx) pairsOf(ids []int64, before map[[2]int64]bool) error {
+	if err := t.each(`SELECT contact_a, contact_b, dismissed_at IS NOT NULL FROM potential_duplicates
+		WHERE contact_a IN (SELECT value FROM json_each(?1)) OR contact_b IN (SELECT value FROM json_each(?1))`, []any{jsonList(ids)},
+		func(r *sql.Rows) error {
+			var a, b int64
+			var dismissed bool
+			if err := r.Scan(&a, &b, &dismissed); err != nil {
+				return err
+			}
+			before[[2]int64{a, b}] = dismissed || before[[2]int64{a, b}]
+			return nil
+		}); err != nil {
+		return fmt.Errorf("set duplicate pairs: %w", err)
+	}
+	return nil
 }
 
 // DismissPair marks a pair "not a duplicate" for good, recording it if it
@@ -305,22 +446,69 @@ func (t *Tx) DropOpenPairsOf(id int64) error {
 // RebuildDupIndex replaces the blocking keys of every contact up to maxID and
 // every open pair among them with a rescan's results; dismissed pairs stay.
 // Contacts created after the rescan's snapshot were checked on arrival and
-// keep their keys and pairs.
+// keep their keys and pairs. When no such contact exists the index is
+// rebuilt from scratch: emptied, loaded in key order with its secondary
+// indexes dropped, and those re-created — a bulk load, many times faster
+// than deleting and inserting row by row.
 func (t *Tx) RebuildDupIndex(maxID int64, keys map[int64][]int64, pairs []DupPair, now time.Time) error {
-	if _, err := t.exec(`DELETE FROM dup_keys WHERE contact_id <= ?`, maxID); err != nil {
+	var later bool
+	if err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM dup_keys WHERE contact_id > ?)`, maxID).Scan(&later); err != nil {
 		return fmt.Errorf("rescan: %w", err)
+	}
+	var indexes []string
+	if later {
+		if _, err := t.exec(`DELETE FROM dup_keys WHERE contact_id <= ?`, maxID); err != nil {
+			return fmt.Errorf("rescan: %w", err)
+		}
+	} else {
+		if err := t.each(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'dup_keys' AND sql IS NOT NULL`, nil,
+			func(r *sql.Rows) error {
+				var name, q string
+				err := r.Scan(&name, &q)
+				indexes = append(indexes, name, q)
+				return err
+			}); err != nil {
+			return fmt.Errorf("rescan: %w", err)
+		}
+		for i := 0; i < len(indexes); i += 2 {
+			if _, err := t.tx.ExecContext(t.ctx, `DROP INDEX "`+indexes[i]+`"`); err != nil {
+				return fmt.Errorf("rescan: %w", err)
+			}
+		}
+		if _, err := t.exec(`DELETE FROM dup_keys`); err != nil {
+			return fmt.Errorf("rescan: %w", err)
+		}
 	}
 	if _, err := t.exec(`DELETE FROM potential_duplicates WHERE dismissed_at IS NULL AND contact_b <= ?`, maxID); err != nil {
 		return fmt.Errorf("rescan: %w", err)
 	}
-	rows := make([][]any, 0, len(keys)*6)
+	n := 0
+	for _, ks := range keys {
+		n += len(ks)
+	}
+	rows := make([][2]int64, 0, n)
 	for id, ks := range keys {
 		for _, k := range ks {
-			rows = append(rows, []any{k, id})
+			rows = append(rows, [2]int64{k, id})
 		}
 	}
-	if err := t.insertRows("dup_keys", "key, contact_id", 2, rows, " ON CONFLICT DO NOTHING"); err != nil {
-		return err
+	slices.SortFunc(rows, func(a, b [2]int64) int {
+		if a[0] != b[0] {
+			return cmp.Compare(a[0], b[0])
+		}
+		return cmp.Compare(a[1], b[1])
+	})
+	for len(rows) > 0 {
+		chunk := rows[:min(len(rows), 50000)]
+		rows = rows[len(chunk):]
+		if err := t.insertDupKeyRows(chunk); err != nil {
+			return err
+		}
+	}
+	for i := 1; i < len(indexes); i += 2 {
+		if _, err := t.tx.ExecContext(t.ctx, indexes[i]); err != nil {
+			return fmt.Errorf("rescan: %w", err)
+		}
 	}
 	prows := make([][]any, 0, len(pairs))
 	for _, p := range pairs {
@@ -407,4 +595,21 @@ func (s *Store) CountOpenPairs(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM potential_duplicates WHERE dismissed_at IS NULL`).Scan(&n)
 	return n, err
+}
+
+// LiveIdentities returns every identity of every live contact (not merged
+// away), by contact: what an evaluation against a ground truth needs.
+func (s *Store) LiveIdentities(ctx context.Context) (map[int64][]model.Identity, error) {
+	out := map[int64][]model.Identity{}
+	err := s.each(ctx, `SELECT i.contact_id, i.channel, i.value FROM identities i JOIN contacts c ON c.id = i.contact_id
+		WHERE c.merged_into IS NULL ORDER BY i.contact_id, i.id`, nil, func(r *sql.Rows) error {
+		var cid int64
+		var id model.Identity
+		if err := r.Scan(&cid, &id.Channel, &id.Value); err != nil {
+			return err
+		}
+		out[cid] = append(out[cid], id)
+		return nil
+	})
+	return out, err
 }

@@ -412,6 +412,9 @@ func (p *contactPane) layout() ([]paneLine, []paneItem) {
 	} else {
 		add(itemSubscription, "", field("Marketing", s.OK.Render("subscribed")))
 	}
+	if v := crmLine(s, d.CRM, p.c.Now()); v != "" { // ui/crmline.go
+		lines = append(lines, paneLine{text: "  " + truncate(field("CRM", v), w), item: -1})
+	}
 
 	heading(fmt.Sprintf("Identities (%d)", len(d.Identities)))
 	for _, id := range d.Identities {

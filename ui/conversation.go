@@ -17,10 +17,11 @@ import (
 
 // messagesLoadedMsg carries the open ticket and its messages.
 type messagesLoadedMsg struct {
-	seq    int
-	ticket model.Ticket
-	msgs   []model.Message
-	err    error
+	seq        int
+	ticket     model.Ticket
+	msgs       []model.Message
+	assignedBy string // who made the ticket's latest assignment
+	err        error
 }
 
 // replySentMsg says the agent's reply is stored.
@@ -59,6 +60,12 @@ type conversation struct {
 
 	width, height int
 	focused       bool
+
+	// "Taken by": the assignee the last load showed, and who else took the
+	// ticket since.
+	seenID       int64
+	seenAssignee string
+	takenBy      string
 }
 
 func newConversation(c *Context) *conversation {
@@ -73,6 +80,7 @@ func newConversation(c *Context) *conversation {
 func (v *conversation) Open(t model.Ticket) tea.Cmd {
 	if t.ID != v.ticket.ID {
 		v.msgs = nil
+		v.takenBy = ""
 		if !v.Dirty() {
 			v.writing = false
 			v.reply.Blur()
@@ -97,7 +105,11 @@ func (v *conversation) load() tea.Cmd {
 			return messagesLoadedMsg{seq: seq, err: err}
 		}
 		msgs, err := a.Messages(ctx, id)
-		return messagesLoadedMsg{seq: seq, ticket: t, msgs: msgs, err: err}
+		by := ""
+		if err == nil && t.Assignee != "" {
+			by, err = a.AssignedBy(ctx, id)
+		}
+		return messagesLoadedMsg{seq: seq, ticket: t, msgs: msgs, assignedBy: by, err: err}
 	}
 }
 
@@ -118,6 +130,7 @@ func (v *conversation) Update(msg tea.Msg) tea.Cmd {
 			if atBottom {
 				v.vp.GotoBottom()
 			}
+			return v.noticeTaken(msg.assignedBy)
 		}
 		return nil
 	case dataChangedMsg:
@@ -223,6 +236,30 @@ func (v *conversation) updateKeys(msg tea.KeyPressMsg) tea.Cmd {
 	return cmd
 }
 
+// noticeTaken sees, after a load, whether another agent (another session,
+// the CLI) gave the ticket on screen to someone other than this agent, and
+// says so: "Taken by <assignee>" in the header and once in the status line.
+// by is who made the latest assignment.
+func (v *conversation) noticeTaken(by string) tea.Cmd {
+	t := v.ticket
+	if t.ID != v.seenID {
+		v.seenID, v.seenAssignee, v.takenBy = t.ID, t.Assignee, ""
+		return nil
+	}
+	if t.Assignee == v.seenAssignee {
+		return nil
+	}
+	v.seenAssignee = t.Assignee
+	if t.Assignee == "" || t.Assignee == v.c.Agent || by == v.c.Agent {
+		v.takenBy = ""
+		return nil
+	}
+	v.takenBy = t.Assignee
+	return func() tea.Msg {
+		return statusMsg{text: fmt.Sprintf("#%d was taken by %s", t.ID, t.Assignee), err: true}
+	}
+}
+
 func (v *conversation) assign(id int64, to string) tea.Cmd {
 	done := fmt.Sprintf("#%d assigned to %s", id, to)
 	if to == "" {
@@ -268,6 +305,11 @@ func (v *conversation) header() string {
 	sub := firstNonEmpty(t.Subject, "")
 	if len(t.Tags) > 0 {
 		sub += "  [" + strings.Join(t.Tags, ", ") + "]"
+	}
+	if v.takenBy != "" {
+		taken := truncate("Taken by "+v.takenBy, v.width)
+		return s.Header.Render(truncate(line, v.width)) + "\n" + s.Warn.Render(taken) +
+			s.Dim.Render(truncate("  "+sub, v.width-lipgloss.Width(taken)))
 	}
 	return s.Header.Render(truncate(line, v.width)) + "\n" + s.Dim.Render(truncate(sub, v.width))
 }

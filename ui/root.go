@@ -28,7 +28,7 @@ type (
 func Run(ctx context.Context, a *app.App, agent string, opts ...tea.ProgramOption) error {
 	changes, unsubscribe := a.Subscribe()
 	defer unsubscribe()
-	m := NewRoot(&Context{Ctx: ctx, App: a, Agent: agent, Styles: DefaultStyles(), Now: time.Now}, changes)
+	m := New(ctx, a, agent, changes)
 	opts = append([]tea.ProgramOption{tea.WithContext(ctx)}, opts...)
 	_, err := tea.NewProgram(m, opts...).Run()
 	if err != nil && ctx.Err() != nil {
@@ -59,6 +59,7 @@ type Root struct {
 	width, height int
 	status        statusMsg
 	statusAt      time.Time
+	notice        string // from outside the program (ui.Notice): stays until it quits
 }
 
 // NewRoot builds the program model; changes feeds live updates (nil in
@@ -131,6 +132,9 @@ func (r *Root) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return r, open(newContactDetails(r.c, msg.id))
 	case statusMsg:
 		r.status, r.statusAt = msg, r.c.Now()
+		return r, nil
+	case noticeMsg:
+		r.notice = string(msg)
 		return r, nil
 	case quitConfirmedMsg:
 		return r, tea.Quit
@@ -267,6 +271,9 @@ func (r *Root) helpView() string {
 // for a few seconds, otherwise the key hints of the screen in focus.
 func (r *Root) statusLine() string {
 	s := r.c.Styles
+	if r.notice != "" {
+		return truncate(s.Error.Render(r.notice), r.width)
+	}
 	if r.status.text != "" && r.c.Now().Sub(r.statusAt) < 5*time.Second {
 		st := s.OK
 		if r.status.err {
