@@ -32,3 +32,10 @@ keys t v
 shot tag-picker
 keys Escape d
 shot contact-details
+# The Duplicates screen, then the side-by-side comparison and the merge form.
+keys Escape Escape =
+shot duplicates
+keys Enter
+shot compare
+keys m
+shot merge-form
