@@ -345,19 +345,7 @@ func evidenceOf(d ContactDetails) model.DupEvidence {
 		e.Phones = append(e.Phones, d.Phone)
 	}
 	for _, id := range d.Identities {
-		switch id.Channel {
-		case model.Email:
-			if !slices.Contains(e.Emails, id.Value) {
-				e.Emails = append(e.Emails, id.Value)
-			}
-		case model.SMS, model.WhatsApp:
-			if !slices.Contains(e.Phones, id.Value) {
-				e.Phones = append(e.Phones, id.Value)
-			}
-		case model.WebChat:
-		default:
-			e.OtherIDs = append(e.OtherIDs, id.String())
-		}
+		e.AddIdentity(id)
 	}
 	return e
 }

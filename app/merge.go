@@ -524,50 +524,6 @@ type mergeResult struct {
 	moved     MergeCounts
 }
 
-// fieldValue and setFieldValue read and write a standard field by name.
-func fieldValue(c model.Contact, f string) string {
-	switch f {
-	case "name":
-		return c.Name
-	case "email":
-		return c.Email
-	case "phone":
-		return c.Phone
-	case "company":
-		return c.Company
-	case "country":
-		return c.Country
-	case "timezone":
-		return c.Timezone
-	case "language":
-		return c.Language
-	case "lead_stage":
-		return string(c.LeadStage)
-	}
-	return ""
-}
-
-func setFieldValue(c *model.Contact, f, v string) {
-	switch f {
-	case "name":
-		c.Name = v
-	case "email":
-		c.Email = v
-	case "phone":
-		c.Phone = v
-	case "company":
-		c.Company = v
-	case "country":
-		c.Country = v
-	case "timezone":
-		c.Timezone = v
-	case "language":
-		c.Language = v
-	case "lead_stage":
-		c.LeadStage = model.LeadStage(v)
-	}
-}
-
 // planConflicts lists the fields both contacts have with different values,
 // standard fields first (in form order), then custom properties by name.
 // The default is the non-generated name, else the value of the contact
@@ -580,7 +536,7 @@ func planConflicts(k, o model.Contact, kp, op map[string]string) []FieldChoice {
 	}
 	out := []FieldChoice{}
 	for _, f := range model.Fields {
-		kv, ov := fieldValue(k, f), fieldValue(o, f)
+		kv, ov := k.Field(f), o.Field(f)
 		if kv == ov || kv == "" || ov == "" {
 			continue
 		}
@@ -669,7 +625,7 @@ func resolveMerge(k, o storage.MergeSide, choose map[string]int64) (mergeResult,
 	}
 	otherID := o.Contact.ID
 	for _, f := range model.Fields {
-		kv, ov := fieldValue(k.Contact, f), fieldValue(o.Contact, f)
+		kv, ov := k.Contact.Field(f), o.Contact.Field(f)
 		take := kv == "" && ov != "" || (kv != ov && ov != "" && winner[f] == otherID)
 		if f == "name" && kv == ov {
 			// One name, generated only if both contacts had it generated.
@@ -678,7 +634,7 @@ func resolveMerge(k, o storage.MergeSide, choose map[string]int64) (mergeResult,
 		if !take {
 			continue
 		}
-		setFieldValue(&res.contact, f, ov)
+		res.contact.SetField(f, ov)
 		if f == "name" {
 			res.contact.NameGenerated = o.Contact.NameGenerated
 		}

@@ -383,7 +383,7 @@ func TestMergeFieldChoices(t *testing.T) {
 			for k, v := range r.wantFields {
 				var have string
 				if model.IsField(k) {
-					have = fieldValue(d.Contact, k)
+					have = d.Contact.Field(k)
 				} else {
 					have = d.Properties[k]
 				}

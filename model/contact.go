@@ -167,3 +167,49 @@ func NormalizeTag(raw string) (string, error) {
 	}
 	return s, nil
 }
+
+// Field reads a standard field (one of Fields) by name; "" for any other name.
+func (c Contact) Field(name string) string {
+	switch name {
+	case "name":
+		return c.Name
+	case "email":
+		return c.Email
+	case "phone":
+		return c.Phone
+	case "company":
+		return c.Company
+	case "country":
+		return c.Country
+	case "timezone":
+		return c.Timezone
+	case "language":
+		return c.Language
+	case "lead_stage":
+		return string(c.LeadStage)
+	}
+	return ""
+}
+
+// SetField writes a standard field by name (the value already normalised);
+// other names change nothing.
+func (c *Contact) SetField(name, v string) {
+	switch name {
+	case "name":
+		c.Name = v
+	case "email":
+		c.Email = v
+	case "phone":
+		c.Phone = v
+	case "company":
+		c.Company = v
+	case "country":
+		c.Country = v
+	case "timezone":
+		c.Timezone = v
+	case "language":
+		c.Language = v
+	case "lead_stage":
+		c.LeadStage = LeadStage(v)
+	}
+}

@@ -708,3 +708,24 @@ func digitsInOrder(s string) string {
 		return -1
 	}, s)
 }
+
+// AddIdentity files an identity under the evidence it is: emails, phones, or
+// other channel ids (a web-chat cookie is one browser, never shared: no
+// evidence). Values already present are not repeated.
+func (e *DupEvidence) AddIdentity(id Identity) {
+	switch id.Channel {
+	case Email:
+		if !slices.Contains(e.Emails, id.Value) {
+			e.Emails = append(e.Emails, id.Value)
+		}
+	case SMS, WhatsApp:
+		if !slices.Contains(e.Phones, id.Value) {
+			e.Phones = append(e.Phones, id.Value)
+		}
+	case WebChat:
+	default:
+		if s := id.String(); !slices.Contains(e.OtherIDs, s) {
+			e.OtherIDs = append(e.OtherIDs, s)
+		}
+	}
+}

@@ -148,28 +148,14 @@ func (s *Store) AllEvidence(ctx context.Context, fn func(model.DupEvidence) erro
 	return maxID, crows.Err()
 }
 
-// add files an identity under the evidence it is: emails, phones, or other
-// channel ids (a web-chat cookie is one browser, never shared: no evidence).
+// add files an identity under its contact's evidence (model.DupEvidence.AddIdentity);
+// identities of contacts not being read (merged away) are skipped.
 func (acc evidenceAcc) add(cid int64, id model.Identity) {
 	e := acc[cid]
 	if e == nil {
 		return
 	}
-	switch id.Channel {
-	case model.Email:
-		if !slices.Contains(e.Emails, id.Value) {
-			e.Emails = append(e.Emails, id.Value)
-		}
-	case model.SMS, model.WhatsApp:
-		if !slices.Contains(e.Phones, id.Value) {
-			e.Phones = append(e.Phones, id.Value)
-		}
-	case model.WebChat:
-	default:
-		if s := id.String(); !slices.Contains(e.OtherIDs, s) {
-			e.OtherIDs = append(e.OtherIDs, s)
-		}
-	}
+	e.AddIdentity(id)
 }
 
 // ReplaceDupKeys sets the blocking keys of each contact in keys, replacing

@@ -602,7 +602,7 @@ func (cs *compareScreen) body() ([]string, []int) {
 	differs := a.Name != b.Name || a.NameGenerated != b.NameGenerated
 	lines = append(lines, cs.row(l, differs, "Name", cs.nameCell(a.Contact, differs), cs.nameCell(b.Contact, differs)))
 	for _, f := range []string{"email", "phone", "company", "country", "timezone", "language"} {
-		field(fieldLabel(f), standardValue(a.Contact, f), standardValue(b.Contact, f))
+		field(fieldLabel(f), a.Contact.Field(f), b.Contact.Field(f))
 	}
 	field("Lead stage", stageLabel(a.LeadStage), stageLabel(b.LeadStage))
 	field("Unsubscribed", yesNo(a.EmailUnsubscribed), yesNo(b.EmailUnsubscribed))

@@ -453,7 +453,7 @@ func (p *contactPane) layout() ([]paneLine, []paneItem) {
 	heading("Properties")
 	props := 0
 	for _, f := range []string{"email", "phone", "company", "language"} {
-		if v := standardValue(d.Contact, f); v != "" {
+		if v := d.Contact.Field(f); v != "" {
 			add(itemProperty, f, field(fieldLabel(f), v))
 			props++
 		}
@@ -526,29 +526,6 @@ func fieldLabel(f string) string {
 		return "Lead stage"
 	}
 	return strings.ToUpper(f[:1]) + f[1:]
-}
-
-// standardValue reads a standard field of a contact by its name.
-func standardValue(c model.Contact, f string) string {
-	switch f {
-	case "name":
-		return c.Name
-	case "email":
-		return c.Email
-	case "phone":
-		return c.Phone
-	case "company":
-		return c.Company
-	case "country":
-		return c.Country
-	case "timezone":
-		return c.Timezone
-	case "language":
-		return c.Language
-	case "lead_stage":
-		return string(c.LeadStage)
-	}
-	return ""
 }
 
 func (p *contactPane) View() string {

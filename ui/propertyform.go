@@ -95,7 +95,7 @@ func newPropertyForm(c *Context, ct model.Contact, props map[string]string, focu
 			f.rows = append(f.rows, r)
 			continue
 		}
-		v := standardValue(ct, name)
+		v := ct.Field(name)
 		f.rows = append(f.rows, formRow{kind: rowField, name: name, label: fieldLabel(name), orig: v, in: f.input(v, placeholders[name])})
 	}
 	names := make([]string, 0, len(props))
