@@ -10,27 +10,51 @@ import (
 	"cxinbox/ui"
 )
 
-type inboxCmd struct {
-	Feed     bool    `help:"Run the live simulated feed while the inbox is open." default:"true" negatable:""`
+// liveFlags are the flags of every long-running mode (the inbox, the server):
+// the live simulated feed and the demo data a new database starts with.
+type liveFlags struct {
+	Feed     bool    `help:"Run the live simulated feed." default:"true" negatable:""`
 	FeedRate float64 `name:"feed-rate" help:"Live feed pace in events per second." default:"0.5"`
 	Demo     bool    `help:"Fill a new, empty database with a week of demo traffic." default:"true" negatable:""`
 }
 
+func (l liveFlags) validate() error {
+	if l.FeedRate <= 0 {
+		return fmt.Errorf("--feed-rate must be positive, got %g", l.FeedRate)
+	}
+	return nil
+}
+
+// loadDemo fills a new, empty database with the demo data (unless --no-demo).
+func (l liveFlags) loadDemo(e *env, a *app.App) error {
+	if !l.Demo {
+		return nil
+	}
+	loaded, err := a.LoadDemo(e.ctx, app.DemoEvents)
+	if err != nil {
+		return fmt.Errorf("load demo data: %w", err)
+	}
+	if loaded {
+		fmt.Fprintf(os.Stderr, "cxinbox: new database %s filled with demo data\n", a.Path())
+	}
+	return nil
+}
+
+type inboxCmd struct {
+	liveFlags `embed:""`
+}
+
 func (c *inboxCmd) Run(e *env) error {
-	if c.FeedRate <= 0 {
-		return fmt.Errorf("--feed-rate must be positive, got %g", c.FeedRate)
+	if err := c.validate(); err != nil {
+		return err
 	}
 	a, err := e.open()
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if c.Demo {
-		if loaded, err := a.LoadDemo(e.ctx, app.DemoEvents); err != nil {
-			return fmt.Errorf("load demo data: %w", err)
-		} else if loaded {
-			fmt.Fprintf(os.Stderr, "cxinbox: new database %s filled with demo data\n", a.Path())
-		}
+	if err := c.loadDemo(e, a); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()

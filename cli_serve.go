@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"cxinbox/app"
 	"cxinbox/serve"
 )
 
@@ -21,9 +20,7 @@ type serveCmd struct {
 	SSH  string `name:"ssh" help:"Serve the inbox over SSH on this address (e.g. 127.0.0.1:2222)." placeholder:"ADDR"`
 	HTTP string `name:"http" help:"Take webhooks and serve the web chat on this address (e.g. 127.0.0.1:8080)." placeholder:"ADDR"`
 
-	Feed     bool    `help:"Run the live simulated feed in the server." default:"true" negatable:""`
-	FeedRate float64 `name:"feed-rate" help:"Live feed pace in events per second." default:"0.5"`
-	Demo     bool    `help:"Fill a new, empty database with a week of demo traffic." default:"true" negatable:""`
+	liveFlags `embed:""`
 
 	HostKey     string        `name:"host-key" help:"SSH host key file (default: ssh_host_ed25519_key beside the database; generated once)." placeholder:"PATH"`
 	IdleTimeout time.Duration `name:"idle-timeout" help:"End an SSH session after this long without a key press." default:"30m"`
@@ -43,8 +40,8 @@ func (c *serveCmd) Run(e *env) error {
 	if c.SSH == "" && c.HTTP == "" {
 		return errors.New("serve: give --ssh ADDR, --http ADDR or both")
 	}
-	if c.FeedRate <= 0 {
-		return fmt.Errorf("--feed-rate must be positive, got %g", c.FeedRate)
+	if err := c.validate(); err != nil {
+		return err
 	}
 	if c.MaxSessions < 1 || c.MaxPerAgent < 1 || c.IdleTimeout <= 0 || c.MaxBody < 1 {
 		return errors.New("serve: --max-sessions, --max-sessions-per-agent, --idle-timeout and --max-body must be positive")
@@ -54,12 +51,8 @@ func (c *serveCmd) Run(e *env) error {
 		return err
 	}
 	defer a.Close()
-	if c.Demo {
-		if loaded, err := a.LoadDemo(e.ctx, app.DemoEvents); err != nil {
-			return fmt.Errorf("load demo data: %w", err)
-		} else if loaded {
-			fmt.Fprintf(os.Stderr, "cxinbox: new database %s filled with demo data\n", a.Path())
-		}
+	if err := c.loadDemo(e, a); err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(e.ctx, syscall.SIGTERM, os.Interrupt)
 	defer stop()
