@@ -43,14 +43,22 @@ func (a *App) Contact(ctx context.Context, id int64) (ContactSummary, error) {
 // ContactDetails returns the whole contact: fields, identities, tags,
 // properties, notes, tickets (newest first, at most 200) and the timeline.
 func (a *App) ContactDetails(ctx context.Context, id int64) (ContactDetails, error) {
+	d, err := a.contactWithTickets(ctx, id)
+	if err != nil {
+		return d, err
+	}
+	d.Activity, err = a.store.ActivityOf(ctx, d.ID, 0, 5000) // d.ID: a merged-away id shows the kept contact
+	return d, err
+}
+
+// contactWithTickets is ContactCard with the contact's tickets (newest
+// first, at most 200).
+func (a *App) contactWithTickets(ctx context.Context, id int64) (ContactDetails, error) {
 	d, err := a.ContactCard(ctx, id)
 	if err != nil {
 		return d, err
 	}
-	if d.Tickets, err = a.store.ListTickets(ctx, storage.TicketQuery{ContactID: d.ID, Limit: 200}); err != nil {
-		return d, err
-	}
-	d.Activity, err = a.store.ActivityOf(ctx, d.ID, 0, 5000) // d.ID: a merged-away id shows the kept contact
+	d.Tickets, err = a.store.ListTickets(ctx, storage.TicketQuery{ContactID: d.ID, Limit: 200})
 	return d, err
 }
 

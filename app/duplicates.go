@@ -283,12 +283,14 @@ func (a *App) Duplicates(ctx context.Context, p DupPage) ([]DuplicatePair, error
 	return out, err
 }
 
-// DuplicatesOf returns a contact's open pairs, best first.
+// DuplicatesOf returns a contact's open pairs, best first (a merged-away id
+// answers for the contact it was merged into).
 func (a *App) DuplicatesOf(ctx context.Context, id int64) ([]DuplicatePair, error) {
-	if _, err := a.Contact(ctx, id); err != nil {
+	c, err := a.Contact(ctx, id)
+	if err != nil {
 		return nil, err
 	}
-	rows, err := a.store.PairsOf(ctx, id)
+	rows, err := a.store.PairsOf(ctx, c.ID)
 	out := make([]DuplicatePair, len(rows))
 	for i, r := range rows {
 		out[i] = pairOf(r)
@@ -307,21 +309,22 @@ type Comparison struct {
 	Dismissed bool // an agent said "not a duplicate"
 }
 
-// Compare returns both contacts in full and their pair's score and reasons
-// (scored afresh when the pair is not stored).
+// Compare returns both contacts (fields, identities, tags, properties,
+// notes, tickets; not the timeline, which the comparison does not show) and
+// their pair's score and reasons (scored afresh when the pair is not stored).
 func (a *App) Compare(ctx context.Context, x, y int64) (Comparison, error) {
 	var c Comparison
 	if x == y {
 		return c, fmt.Errorf("contact %d compared with itself", x)
 	}
 	var err error
-	if c.A, err = a.ContactDetails(ctx, x); err != nil {
+	if c.A, err = a.contactWithTickets(ctx, x); err != nil {
 		return c, err
 	}
-	if c.B, err = a.ContactDetails(ctx, y); err != nil {
+	if c.B, err = a.contactWithTickets(ctx, y); err != nil {
 		return c, err
 	}
-	p, dismissed, err := a.store.Pair(ctx, x, y)
+	p, dismissed, err := a.store.Pair(ctx, c.A.ID, c.B.ID) // merged-away ids resolved
 	switch {
 	case err == nil && !dismissed:
 		c.Score, c.Reasons = roundScore(p.Score), p.Reasons
@@ -337,17 +340,11 @@ func (a *App) Compare(ctx context.Context, x, y int64) (Comparison, error) {
 
 // evidenceOf is the detection evidence of a loaded contact, as storage builds it.
 func evidenceOf(d ContactDetails) model.DupEvidence {
-	e := model.DupEvidence{ID: d.ID, Name: d.Name, NameGenerated: d.NameGenerated, Country: d.Country, Timezone: d.Timezone}
-	if d.Email != "" {
-		e.Emails = append(e.Emails, d.Email)
-	}
-	if d.Phone != "" {
-		e.Phones = append(e.Phones, d.Phone)
-	}
+	e := model.NewDupEvidence(d.ID, d.Name, d.NameGenerated, d.Email, d.Phone, d.Country, d.Timezone)
 	for _, id := range d.Identities {
 		e.AddIdentity(id)
 	}
-	return e
+	return *e
 }
 
 // NotDuplicate records that two contacts are different people: the pair is
@@ -366,7 +363,7 @@ func (a *App) NotDuplicate(ctx context.Context, agent string, x, y int64) error 
 				return notFound("contact", id)
 			}
 		}
-		if _, err := tx.DismissPair(x, y, time.Now()); err != nil {
+		if err := tx.DismissPair(x, y, time.Now()); err != nil {
 			return err
 		}
 		for _, side := range [][2]int64{{x, y}, {y, x}} {
@@ -568,38 +565,18 @@ func checkNewContacts(tx *storage.Tx, cs []model.Contact, idents []storage.Ident
 // newContactsEvidence is the evidence of contacts being created, from the
 // rows about to be inserted, as Evidence would read it back.
 func newContactsEvidence(cs []model.Contact, idents []storage.IdentityRow) map[int64]model.DupEvidence {
-	ev := make(map[int64]model.DupEvidence, len(cs))
+	ev := make(map[int64]*model.DupEvidence, len(cs))
 	for _, c := range cs {
-		e := model.DupEvidence{ID: c.ID, Name: c.Name, NameGenerated: c.NameGenerated, Country: c.Country, Timezone: c.Timezone}
-		if c.Email != "" {
-			e.Emails = append(e.Emails, c.Email)
-		}
-		if c.Phone != "" {
-			e.Phones = append(e.Phones, c.Phone)
-		}
-		ev[c.ID] = e
+		ev[c.ID] = model.NewDupEvidence(c.ID, c.Name, c.NameGenerated, c.Email, c.Phone, c.Country, c.Timezone)
 	}
 	for _, r := range idents {
-		e, ok := ev[r.ContactID]
-		if !ok {
-			continue
+		if e, ok := ev[r.ContactID]; ok {
+			e.AddIdentity(r.Identity)
 		}
-		switch r.Identity.Channel {
-		case model.Email:
-			if !slices.Contains(e.Emails, r.Identity.Value) {
-				e.Emails = append(e.Emails, r.Identity.Value)
-			}
-		case model.SMS, model.WhatsApp:
-			if !slices.Contains(e.Phones, r.Identity.Value) {
-				e.Phones = append(e.Phones, r.Identity.Value)
-			}
-		case model.WebChat:
-		default:
-			if s := r.Identity.String(); !slices.Contains(e.OtherIDs, s) {
-				e.OtherIDs = append(e.OtherIDs, s)
-			}
-		}
-		ev[r.ContactID] = e
 	}
-	return ev
+	out := make(map[int64]model.DupEvidence, len(ev))
+	for id, e := range ev {
+		out[id] = *e
+	}
+	return out
 }

@@ -233,7 +233,7 @@ func (a *App) Merge(ctx context.Context, agent string, keep, other int64, choose
 		if err := tx.DropOpenPairsOf(other); err != nil {
 			return err
 		}
-		if err := tx.ReplaceDupKeys(map[int64][]int64{other: nil}); err != nil {
+		if _, err := tx.DeleteDupKeys([]int64{other}); err != nil {
 			return err
 		}
 		if err := recheck(tx, agent, keep); err != nil {

@@ -709,6 +709,19 @@ func digitsInOrder(s string) string {
 	}, s)
 }
 
+// NewDupEvidence starts a contact's evidence from its standard fields (values
+// already normalised); identities are added with AddIdentity.
+func NewDupEvidence(id int64, name string, generated bool, email, phone, country, timezone string) *DupEvidence {
+	e := &DupEvidence{ID: id, Name: name, NameGenerated: generated, Country: country, Timezone: timezone}
+	if email != "" {
+		e.Emails = append(e.Emails, email)
+	}
+	if phone != "" {
+		e.Phones = append(e.Phones, phone)
+	}
+	return e
+}
+
 // AddIdentity files an identity under the evidence it is: emails, phones, or
 // other channel ids (a web-chat cookie is one browser, never shared: no
 // evidence). Values already present are not repeated.

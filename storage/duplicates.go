@@ -34,19 +34,15 @@ func DupKeyHash(k string) int64 {
 type evidenceAcc map[int64]*model.DupEvidence
 
 func (acc evidenceAcc) scan(r *sql.Rows) (*model.DupEvidence, error) {
-	var e model.DupEvidence
-	var email, phone string
-	if err := r.Scan(&e.ID, &e.Name, &e.NameGenerated, &email, &phone, &e.Country, &e.Timezone); err != nil {
+	var id int64
+	var gen bool
+	var name, email, phone, country, tz string
+	if err := r.Scan(&id, &name, &gen, &email, &phone, &country, &tz); err != nil {
 		return nil, err
 	}
-	if email != "" {
-		e.Emails = append(e.Emails, email)
-	}
-	if phone != "" {
-		e.Phones = append(e.Phones, phone)
-	}
-	acc[e.ID] = &e
-	return &e, nil
+	e := model.NewDupEvidence(id, name, gen, email, phone, country, tz)
+	acc[id] = e
+	return e, nil
 }
 
 const evidenceContactCols = `id, name, name_generated, email, phone, country, timezone`
@@ -64,23 +60,18 @@ func (t *Tx) Evidence(ids []int64) (map[int64]model.DupEvidence, error) {
 		FROM contacts c LEFT JOIN identities i ON i.contact_id = c.id
 		WHERE c.id IN (SELECT value FROM json_each(?)) AND c.merged_into IS NULL ORDER BY c.id, i.id`, []any{jsonList(ids)},
 		func(r *sql.Rows) error {
-			var e model.DupEvidence
-			var email, phone string
+			var id int64
+			var gen bool
+			var name, email, phone, country, tz string
 			var ch, val sql.NullString
-			if err := r.Scan(&e.ID, &e.Name, &e.NameGenerated, &email, &phone, &e.Country, &e.Timezone, &ch, &val); err != nil {
+			if err := r.Scan(&id, &name, &gen, &email, &phone, &country, &tz, &ch, &val); err != nil {
 				return err
 			}
-			if acc[e.ID] == nil {
-				if email != "" {
-					e.Emails = append(e.Emails, email)
-				}
-				if phone != "" {
-					e.Phones = append(e.Phones, phone)
-				}
-				acc[e.ID] = &e
+			if acc[id] == nil {
+				acc[id] = model.NewDupEvidence(id, name, gen, email, phone, country, tz)
 			}
 			if ch.Valid {
-				acc.add(e.ID, model.Identity{Channel: model.Channel(ch.String), Value: val.String})
+				acc.add(id, model.Identity{Channel: model.Channel(ch.String), Value: val.String})
 			}
 			return nil
 		})
@@ -156,19 +147,6 @@ func (acc evidenceAcc) add(cid int64, id model.Identity) {
 		return
 	}
 	e.AddIdentity(id)
-}
-
-// ReplaceDupKeys sets the blocking keys of each contact in keys, replacing
-// what the index held for it.
-func (t *Tx) ReplaceDupKeys(keys map[int64][]int64) error {
-	ids := make([]int64, 0, len(keys))
-	for id := range keys {
-		ids = append(ids, id)
-	}
-	if _, err := t.DeleteDupKeys(ids); err != nil {
-		return err
-	}
-	return t.insertDupKeys(keys)
 }
 
 // DeleteDupKeys takes contacts out of the index and reports whether any of
@@ -296,14 +274,7 @@ func (t *Tx) DupCandidates(keys []int64, limits []int, exclude []int64) (byKey m
 				byKey[k] = append(byKey[k], id.Int64)
 			}
 			if acc[id.Int64] == nil {
-				e := &model.DupEvidence{ID: id.Int64, Name: name.String, NameGenerated: gen.Bool, Country: country.String, Timezone: tz.String}
-				if email.String != "" {
-					e.Emails = append(e.Emails, email.String)
-				}
-				if phone.String != "" {
-					e.Phones = append(e.Phones, phone.String)
-				}
-				acc[id.Int64] = e
+				acc[id.Int64] = model.NewDupEvidence(id.Int64, name.String, gen.Bool, email.String, phone.String, country.String, tz.String)
 			}
 			if ch.Valid {
 				acc.add(id.Int64, model.Identity{Channel: model.Channel(ch.String), Value: val.String})
@@ -408,19 +379,15 @@ func (t *Tx) pairsOf(ids []int64, before map[[2]int64]bool) error {
 }
 
 // DismissPair marks a pair "not a duplicate" for good, recording it if it
-// was not a candidate. It reports whether the pair was open before.
-func (t *Tx) DismissPair(a, b int64, now time.Time) (wasOpen bool, err error) {
+// was not a candidate.
+func (t *Tx) DismissPair(a, b int64, now time.Time) error {
 	if a > b {
 		a, b = b, a
 	}
-	var n int
-	if err := t.queryRow(`SELECT COUNT(*) FROM potential_duplicates WHERE contact_a = ? AND contact_b = ? AND dismissed_at IS NULL`, a, b).Scan(&n); err != nil {
-		return false, err
-	}
-	_, err = t.exec(`INSERT INTO potential_duplicates (contact_a, contact_b, reason, score, created_at, dismissed_at)
+	_, err := t.exec(`INSERT INTO potential_duplicates (contact_a, contact_b, reason, score, created_at, dismissed_at)
 		VALUES (?, ?, '[]', 0, ?, ?) ON CONFLICT (contact_a, contact_b) DO UPDATE SET dismissed_at = excluded.dismissed_at
 		WHERE dismissed_at IS NULL`, a, b, ms(now), ms(now))
-	return n > 0, err
+	return err
 }
 
 // DropOpenPairsOf removes the open pairs of a contact (when it is merged away).

@@ -35,12 +35,6 @@ func (t *Tx) LiveContactID(id int64) (live int64, ok bool, err error) {
 	return live, ok, err
 }
 
-// LiveContactID is Tx.LiveContactID outside a transaction.
-func (s *Store) LiveContactID(ctx context.Context, id int64) (live int64, ok bool, err error) {
-	ok, err = found(s.r.QueryRowContext(ctx, liveContactCTE+` SELECT id FROM chain WHERE next IS NULL`, id).Scan(&live))
-	return live, ok, err
-}
-
 // ContactState returns a contact's own row, without following a merge:
 // its fields and the contact it was merged into (0 when it is live).
 func (s *Store) ContactState(ctx context.Context, id int64) (c model.Contact, mergedInto int64, ok bool, err error) {
