@@ -23,6 +23,9 @@ type App struct {
 
 	mu   sync.Mutex
 	subs map[chan Change]struct{}
+
+	crmOnce sync.Once
+	crm     *crmState // the CRM sync's state (app/crm.go)
 }
 
 // Open opens the database at path and starts the ingest writer.

@@ -69,13 +69,9 @@ type crmState struct {
 	adKey string // the connection the adapter was built for
 }
 
-// crmStates holds each App's sync state (kept beside App so the sync stays
-// in this file).
-var crmStates sync.Map // *App → *crmState
-
 func (a *App) crmState() *crmState {
-	v, _ := crmStates.LoadOrStore(a, &crmState{opts: CRMOptions{}.withDefaults()})
-	return v.(*crmState)
+	a.crmOnce.Do(func() { a.crm = &crmState{opts: CRMOptions{}.withDefaults()} })
+	return a.crm
 }
 
 // SetCRMOptions changes the sync's retry policy, lease and poll interval.
@@ -85,10 +81,6 @@ func (a *App) SetCRMOptions(o CRMOptions) {
 	st.opts, st.ad, st.adKey = o.withDefaults(), nil, ""
 	st.mu.Unlock()
 }
-
-// CRMRequests counts the HTTP requests this App's sync made (retries and
-// token refreshes included).
-func (a *App) CRMRequests() int64 { return a.crmState().stats.Requests.Load() }
 
 // CRMConnect is what `crm connect` asks for.
 type CRMConnect struct {

@@ -190,6 +190,10 @@ func TestTeamModeLoad(t *testing.T) {
 	t.Logf("CPU used by this process (server, clients and poster together): %.1fs in %.1fs, %.2f cores",
 		cpu.Seconds(), rep.Elapsed.Seconds(), cpu.Seconds()/rep.Elapsed.Seconds())
 	t.Logf("messages: %d unique in the events posted, %d stored (%d undecodable events)", len(unique), stored, undecoded)
+	if stored != int64(len(unique)) || undecoded > 0 || rep.Failed > 0 {
+		t.Errorf("%d distinct messages posted, %d stored, %d undecodable, %d webhooks failed: want equal counts and no failures",
+			len(unique), stored, undecoded, rep.Failed)
+	}
 	t.Logf("feed: %.0f events/s posted and answered of the %g asked for (the poster holds at most 512 in flight, so a slow server slows it)",
 		float64(rep.Events)/rep.Elapsed.Seconds(), rate)
 	t.Logf("TEAM-LOAD sessions=%d rate=%g key_every=%v duration=%v events=%d acked=%d failed=%d webhook_p50=%s webhook_p99=%s redraw_p50=%s redraw_p99=%s redraw_max=%s messages_posted=%d messages_stored=%d",

@@ -52,11 +52,6 @@ func (s *Store) CRMConnection(ctx context.Context) (CRMConnection, bool, error) 
 	return scanCRMConnection(s.r.QueryRowContext(ctx, `SELECT `+crmConnCols+` FROM crm_connection WHERE id = 1`))
 }
 
-// CRMConnection returns the configured CRM inside a transaction.
-func (t *Tx) CRMConnection() (CRMConnection, bool, error) {
-	return scanCRMConnection(t.queryRow(`SELECT ` + crmConnCols + ` FROM crm_connection WHERE id = 1`))
-}
-
 // RestrictPermissions makes the database file and its WAL and shared-memory
 // files readable by the owner only (0600): done before secrets are written.
 func (s *Store) RestrictPermissions() error {
@@ -123,6 +118,13 @@ func (s *Store) DeleteCRMConnection(ctx context.Context) (string, error) {
 		_, err := t.exec(`DELETE FROM crm_connection`)
 		return err
 	})
+	if err != nil {
+		return provider, err
+	}
+	// secure_delete zeroes pages in the main file only: older copies of the
+	// secrets (the connect, each token refresh) sit in WAL frames until a
+	// checkpoint; truncate the WAL so they go now.
+	_, err = s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return provider, err
 }
 

@@ -56,6 +56,12 @@ func zohoError(status int, h http.Header, body []byte) *Error {
 		}
 	}
 	e := statusError(Zoho, status, h, a.Code, a.Message)
+	var d struct {
+		APIName string `json:"api_name"`
+	}
+	if a.Code == "INVALID_DATA" && json.Unmarshal(a.Details, &d) == nil && d.APIName == "id" {
+		e.Gone = true // the record id names nothing (merged or deleted already)
+	}
 	switch a.Code {
 	case "INVALID_TOKEN", "AUTHENTICATION_FAILURE":
 		e.Auth = true
@@ -206,7 +212,7 @@ func (z *zoho) Merge(ctx context.Context, kept Contact, mergedID string) (string
 		map[string]any{"data": []map[string]string{{"id": mergedID}}}, &ans)
 	if err != nil {
 		e := AsError(Zoho, err)
-		if e.Gone || e.Code == "INVALID_DATA" && strings.Contains(strings.ToLower(e.Message), "id") {
+		if e.Gone {
 			return kept.CRMID, nil // merged (or deleted) already
 		}
 		return "", err

@@ -221,13 +221,6 @@ func (s *Server) Violations() []string {
 	return append([]string(nil), s.violations...)
 }
 
-// APICalls counts the API requests (token requests excluded).
-func (s *Server) APICalls() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.apiCalls
-}
-
 // violation records a malformed request (s.mu held).
 func (s *Server) violation(r *http.Request, format string, args ...any) {
 	s.violations = append(s.violations, r.Method+" "+r.URL.Path+": "+fmt.Sprintf(format, args...))
