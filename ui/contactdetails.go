@@ -604,13 +604,6 @@ func wrapLines(text string, width, n int) []string {
 	return ls
 }
 
-func firstOr(ls []string, def string) string {
-	if len(ls) == 0 {
-		return def
-	}
-	return ls[0]
-}
-
 // activityWords says an activity kind in words: "tag_added" → "tag added".
 func activityWords(kind string) string {
 	switch kind {

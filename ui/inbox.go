@@ -122,7 +122,7 @@ func (in *inbox) Update(msg tea.Msg) tea.Cmd {
 	case messagesLoadedMsg, replySentMsg:
 		return in.conv.Update(msg)
 	case dataChangedMsg:
-		return tea.Batch(in.list.Update(msg), in.conv.Update(msg), in.contact.Update(msg))
+		return tea.Batch(in.rail.Update(msg), in.list.Update(msg), in.conv.Update(msg), in.contact.Update(msg))
 	case tea.MouseClickMsg:
 		for p, b := range in.boxes {
 			if b.w > 0 && msg.X >= b.x && msg.X < b.x+b.w && msg.Y >= b.y && msg.Y < b.y+b.h {

@@ -139,7 +139,6 @@ func TestMergeFormDefaultKeep(t *testing.T) {
 // it skips until the app's merge is built.
 func TestMergeFormMergesThroughTheApp(t *testing.T) {
 	a, c, ids := dupFixture(t)
-	mergeBuilt(t, a, ids.bob, ids.bobChat)
 	ctx := context.Background()
 	cs := newCompareForContact(c, ids.bob, "Bob Stone")
 	st := onStack(t, cs, 120, 40)

@@ -157,11 +157,16 @@ func (r *rail) Update(msg tea.Msg) tea.Cmd {
 		}
 		return r.loaded(msg)
 	case dataChangedMsg:
-		// Counts are redone after the list has reloaded (ListLoaded).
+		// Counts are redone after the list has reloaded (ListLoaded). The
+		// views themselves change here only through viewsChangedMsg, so only
+		// another process's commit (the CLI's views edit) re-reads them.
 		for _, e := range r.counts {
 			e.stale = true
 		}
-		return r.load()
+		if msg.Source == "external" {
+			return r.load()
+		}
+		return nil
 	case viewsChangedMsg:
 		return r.load()
 	case viewSavedMsg:
