@@ -34,6 +34,9 @@ type contactsListCmd struct {
 }
 
 func (c *contactsListCmd) Run(e *env) error {
+	if err := checkLimit(c.Limit); err != nil {
+		return err
+	}
 	a, err := e.open()
 	if err != nil {
 		return err
@@ -213,6 +216,14 @@ func change(e *env, fn func(*app.App) error, done string) error {
 		return err
 	}
 	fmt.Fprintln(os.Stderr, done)
+	return nil
+}
+
+// checkLimit refuses a negative --limit (0 means all).
+func checkLimit(n int) error {
+	if n < 0 {
+		return fmt.Errorf("--limit %d: want 0 (all) or more", n)
+	}
 	return nil
 }
 

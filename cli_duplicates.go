@@ -24,8 +24,8 @@ type duplicateJSON struct {
 }
 
 func (c *contactsDuplicatesCmd) Run(e *env) error {
-	if c.Limit < 0 {
-		return fmt.Errorf("--limit %d: want 0 (all) or more", c.Limit)
+	if err := checkLimit(c.Limit); err != nil {
+		return err
 	}
 	a, err := e.open()
 	if err != nil {

@@ -55,6 +55,9 @@ func TestCLIDuplicates(t *testing.T) {
 		{"contacts", "not-duplicate", "1", "999999"},
 		{"contacts", "not-duplicate", "x", "2"},
 		{"contacts", "duplicates", "--limit", "-1"},
+		{"contacts", "list", "--limit=-1"},
+		{"tickets", "list", "--limit=-1"},
+		{"contacts", "merge", strconv.FormatInt(a, 10), strconv.FormatInt(b, 10), "--field", "name=keep", "--field", "name=other"},
 	} {
 		res := r.fail(append([]string{"--db", db}, args...)...)
 		if res.stderr == "" {

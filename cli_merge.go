@@ -64,6 +64,9 @@ func (c *contactsMergeCmd) parseFieldChoices() (map[string]int64, error) {
 			}
 			id = n
 		}
+		if _, twice := out[name]; twice {
+			return nil, fmt.Errorf("--field %s is given twice: choose once per field", name)
+		}
 		out[name] = id
 	}
 	return out, nil

@@ -47,6 +47,9 @@ type ticketsTrashCmd struct {
 func (c *ticketsTrashCmd) Run(e *env) error { return c.list(e, true) }
 
 func (c *ticketsListFlags) list(e *env, trash bool) error {
+	if err := checkLimit(c.Limit); err != nil {
+		return err
+	}
 	// One instant for every page, so "within" conditions mean the same rows
 	// from the first page to the last.
 	q := app.TicketQuery{Assignee: c.Assignee, ContactID: c.Contact, Trash: trash, Limit: 1000, Now: time.Now()}

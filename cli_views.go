@@ -172,6 +172,9 @@ type viewsEditCmd struct {
 }
 
 func (c *viewsEditCmd) Run(e *env) error {
+	if c.Name == "" && !c.Public && !c.Private && !c.given() {
+		return fmt.Errorf("nothing to change: give --name, --public/--private or filter flags (--cond, --match, --expr)")
+	}
 	a, err := e.open()
 	if err != nil {
 		return err
