@@ -14,7 +14,7 @@ import (
 // and HTTP requests per contact: the batching (HubSpot and Zoho 100 a call,
 // Salesforce 200) and the two transactions per batch (claim, record).
 //
-//	go test ./app -run '^$' -bench CRMSync -benchtime 1x -count 3
+//	go test ./app -run '^$' -bench CRMSync -benchtime 1x -count 5
 func BenchmarkCRMSync(b *testing.B) {
 	const n = 10000
 	for _, p := range crm.Providers {
