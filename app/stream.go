@@ -54,7 +54,9 @@ func (a *App) IngestStream(ctx context.Context, r io.Reader, onReject func(line 
 		done   chan struct{}
 	}
 	const chunkLines = 64
-	workers := max(1, runtime.GOMAXPROCS(0))
+	// One core is the writer's: parsers on every core would preempt it, and the
+	// writer is the bottleneck (one parser keeps up with it).
+	workers := max(1, runtime.GOMAXPROCS(0)-1)
 	jobs := make(chan *chunk, workers)
 	ordered := make(chan *chunk, 4*workers)
 	queue := make(chan pending, 4*maxGroup)

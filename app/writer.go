@@ -15,13 +15,23 @@ const maxGroup = 2000
 // writer is the single ingest writer. Concurrent Ingest calls queue here; the
 // writer takes everything waiting (up to maxGroup messages) into one
 // transaction, so a burst of webhooks costs one fsync, not one each. A call
-// returns only after the transaction holding its messages committed.
+// returns only after the transaction holding its messages is on disk; the
+// writer does not wait for that itself, but goes on to the next group while
+// the acker waits for the fsync (storage.WriteAsync).
 type writer struct {
 	app  *App
 	reqs chan *ingestReq
+	acks chan groupAck
 	wg   sync.WaitGroup
 	once sync.Once
 	quit chan struct{}
+}
+
+// groupAck is a committed group waiting for its fsync.
+type groupAck struct {
+	durable <-chan error
+	group   []*ingestReq
+	results []IngestResult
 }
 
 type ingestReq struct {
@@ -36,10 +46,29 @@ type ingestDone struct {
 }
 
 func newWriter(a *App) *writer {
-	w := &writer{app: a, reqs: make(chan *ingestReq, 2*maxGroup), quit: make(chan struct{})}
-	w.wg.Add(1)
+	w := &writer{app: a, reqs: make(chan *ingestReq, 2*maxGroup), acks: make(chan groupAck, 8), quit: make(chan struct{})}
+	w.wg.Add(2)
 	go w.loop()
+	go w.acker()
 	return w
+}
+
+// acker answers each committed group's callers, in commit order, once the
+// group is on disk. Should the fsync fail, the callers get the error and do
+// not acknowledge: the provider delivers again and the stored copy makes
+// that a duplicate, ignored.
+func (w *writer) acker() {
+	defer w.wg.Done()
+	for a := range w.acks {
+		err := <-a.durable
+		for i, r := range a.group {
+			if err != nil {
+				r.done <- ingestDone{err: err}
+			} else {
+				r.done <- ingestDone{res: a.results[i]}
+			}
+		}
+	}
 }
 
 func (w *writer) stop() {
@@ -49,6 +78,7 @@ func (w *writer) stop() {
 
 func (w *writer) loop() {
 	defer w.wg.Done()
+	defer close(w.acks)
 	for {
 		var first *ingestReq
 		select {
@@ -85,7 +115,7 @@ func (w *writer) loop() {
 func (w *writer) commit(group []*ingestReq) {
 	results := make([]IngestResult, len(group))
 	var change Change
-	err := w.app.store.Write(context.Background(), func(tx *storage.Tx) error {
+	durable, err := w.app.store.WriteAsync(context.Background(), func(tx *storage.Tx) error {
 		change = Change{}
 		var msgs []*model.Inbound
 		var res []*IngestResult
@@ -103,9 +133,7 @@ func (w *writer) commit(group []*ingestReq) {
 	})
 	if err == nil {
 		w.app.publish(change)
-		for i, r := range group {
-			r.done <- ingestDone{res: results[i]}
-		}
+		w.acks <- groupAck{durable: durable, group: group, results: results}
 		return
 	}
 	if len(group) == 1 {

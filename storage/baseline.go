@@ -73,6 +73,9 @@ func (s *Store) PlainInsert(ctx context.Context, tables []TableRows, batch int) 
 			if err := tx.Commit(); err != nil {
 				return n, err
 			}
+			if err := s.sync(); err != nil { // each batch durable, as a Write is
+				return n, err
+			}
 		}
 	}
 	return n, nil

@@ -18,11 +18,25 @@ type Tx struct {
 }
 
 // Write runs fn in one IMMEDIATE transaction and commits it when fn returns
-// nil; any error rolls everything back.
-func (s *Store) Write(ctx context.Context, fn func(*Tx) error) (err error) {
+// nil; any error rolls everything back. It returns once the commit is on
+// disk.
+func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
+	durable, err := s.WriteAsync(ctx, fn)
+	if err != nil {
+		return err
+	}
+	return <-durable
+}
+
+// WriteAsync is Write returning as soon as the transaction committed, before
+// it is on disk: the channel answers once it is (nil) or the fsync failed.
+// Readers see the commit at once. The ingest writer uses it to build its next
+// group while the disk catches up, acknowledging a group only when its
+// channel answers nil.
+func (s *Store) WriteAsync(ctx context.Context, fn func(*Tx) error) (durable <-chan error, err error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return nil, fmt.Errorf("begin: %w", err)
 	}
 	t := &Tx{s: s, tx: tx, ctx: ctx, stmts: map[string]*sql.Stmt{}}
 	defer func() {
@@ -35,20 +49,21 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) (err error) {
 		}
 	}()
 	if err = fn(t); err != nil {
-		return err
+		return nil, err
 	}
 	var seq int64
 	if err = t.queryRow(`INSERT INTO settings(key, value) VALUES ('change_seq', '1')
 		ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
 		RETURNING CAST(value AS INTEGER)`).Scan(&seq); err != nil {
-		return fmt.Errorf("bump change sequence: %w", err)
+		return nil, fmt.Errorf("bump change sequence: %w", err)
 	}
 	if err = tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return nil, fmt.Errorf("commit: %w", err)
 	}
+	durable = s.syncer.after()
 	s.localSeq.Store(seq)
 	s.prepare(t.fresh)
-	return nil
+	return durable, nil
 }
 
 func (t *Tx) stmt(q string) (*sql.Stmt, error) {
