@@ -3,7 +3,6 @@ package app
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -24,8 +23,10 @@ const maxLine = 32 << 20
 
 // ParseEvent parses one JSONL line into validated inbound messages.
 func ParseEvent(line []byte) ([]model.Inbound, error) {
+	// Event.UnmarshalJSON checks the whole line itself; going through
+	// json.Unmarshal would scan it twice.
 	var ev provider.Event
-	if err := json.Unmarshal(line, &ev); err != nil {
+	if err := ev.UnmarshalJSON(line); err != nil {
 		return nil, err
 	}
 	msgs, err := provider.Parse(ev.Channel, ev.Body)

@@ -10,7 +10,7 @@ import (
 
 // maxGroup caps the messages one group-commit transaction takes, so one huge
 // burst cannot hold the write lock for long.
-const maxGroup = 2000
+const maxGroup = 4000
 
 // writer is the single ingest writer. Concurrent Ingest calls queue here; the
 // writer takes everything waiting (up to maxGroup messages) into one

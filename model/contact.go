@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // time zones validate the same on machines without /usr/share/zoneinfo
 
@@ -131,11 +132,19 @@ func NormalizeTimezone(raw string) (string, error) {
 	if s == "" || strings.EqualFold(s, "local") {
 		return "", fmt.Errorf("time zone %q is not an IANA name (like Europe/Berlin)", raw)
 	}
+	if _, ok := knownZones.Load(s); ok {
+		return s, nil
+	}
 	if _, err := time.LoadLocation(s); err != nil {
 		return "", fmt.Errorf("time zone %q is not an IANA name (like Europe/Berlin)", raw)
 	}
+	knownZones.Store(s, true)
 	return s, nil
 }
+
+// knownZones remembers names time.LoadLocation accepted: it reads the zone
+// database on every call, and ingest checks a zone per web-chat message.
+var knownZones sync.Map
 
 // NormalizePropertyName checks a custom property's name: 1–64 characters of
 // letters, digits, '_', '-' or '.', not a standard field.

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"cxinbox/model"
@@ -198,29 +197,12 @@ func (t *Tx) insertDupKeys(keys map[int64][]int64) error {
 	return t.insertDupKeyRows(rows)
 }
 
-// insertDupKeyRows inserts (key, contact) rows in one statement: they go in
-// as one JSON array, [[key, contact], ...], which SQLite unpacks itself —
-// far fewer calls across cgo than binding two parameters per row.
+// insertDupKeyRows inserts (key, contact) rows.
 func (t *Tx) insertDupKeyRows(rows [][2]int64) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	b := make([]byte, 0, 32*len(rows))
-	b = append(b, '[')
-	for i, r := range rows {
-		if i > 0 {
-			b = append(b, ',')
+	for _, r := range rows {
+		if _, err := t.exec(`INSERT INTO dup_keys (key, contact_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, r[0], r[1]); err != nil {
+			return fmt.Errorf("insert duplicate keys: %w", err)
 		}
-		b = append(b, '[')
-		b = strconv.AppendInt(b, r[0], 10)
-		b = append(b, ',')
-		b = strconv.AppendInt(b, r[1], 10)
-		b = append(b, ']')
-	}
-	b = append(b, ']')
-	if _, err := t.exec(`INSERT INTO dup_keys (key, contact_id) SELECT value ->> 0, value ->> 1 FROM json_each(?) WHERE true
-		ON CONFLICT DO NOTHING`, string(b)); err != nil {
-		return fmt.Errorf("insert duplicate keys: %w", err)
 	}
 	return nil
 }
