@@ -36,11 +36,17 @@ func (t *Tx) NextIDs() (contact, ticket int64, err error) {
 
 // ExistingMessages returns which of the external ids are already stored.
 func (t *Tx) ExistingMessages(keys []string) (map[string]bool, error) {
+	want := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		want[k] = true
+	}
 	out := map[string]bool{}
-	err := t.each(`SELECT external_id FROM messages WHERE external_id IN (SELECT value FROM json_each(?))`, []any{jsonList(keys)}, func(r *sql.Rows) error {
+	err := t.each(`SELECT external_id FROM messages WHERE external_hash IN (SELECT value FROM json_each(?))`, []any{jsonList(keyHashes(keys))}, func(r *sql.Rows) error {
 		var k string
 		err := r.Scan(&k)
-		out[k] = true
+		if want[k] { // not another key with the same hash
+			out[k] = true
+		}
 		return err
 	})
 	return out, err
@@ -101,12 +107,18 @@ func (t *Tx) TicketsByMessage(keys []string) (map[string]TicketRef, error) {
 	if len(keys) == 0 {
 		return out, nil
 	}
+	want := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		want[k] = true
+	}
 	err := t.each(`SELECT m.external_id, t.id, t.contact_id, t.channel, t.subject FROM messages m JOIN tickets t ON t.id = m.ticket_id
-		WHERE m.external_id IN (SELECT value FROM json_each(?)) AND t.deleted_at IS NULL`, []any{jsonList(keys)}, func(r *sql.Rows) error {
+		WHERE m.external_hash IN (SELECT value FROM json_each(?)) AND t.deleted_at IS NULL`, []any{jsonList(keyHashes(keys))}, func(r *sql.Rows) error {
 		var k string
 		var tr TicketRef
 		err := r.Scan(&k, &tr.ID, &tr.ContactID, &tr.Channel, &tr.Subject)
-		out[k] = tr
+		if want[k] {
+			out[k] = tr
+		}
 		return err
 	})
 	return out, err
@@ -187,17 +199,18 @@ func (t *Tx) InsertTickets(ts []model.Ticket) error {
 }
 
 // InsertMessages inserts messages; it does not touch their tickets (see
-// TouchTickets).
+// TouchTickets). The caller has ruled out stored keys (ExistingMessages):
+// the key index is not unique.
 func (t *Tx) InsertMessages(ms_ []model.Message) error {
 	rows := make([][]any, len(ms_))
 	for i, m := range ms_ {
-		var ext any
+		var ext, hash any
 		if m.ExternalID != "" {
-			ext = m.ExternalID
+			ext, hash = m.ExternalID, keyHash(m.ExternalID)
 		}
-		rows[i] = []any{m.TicketID, string(m.Direction), m.Author, m.Subject, m.Body, ext, ms(m.SentAt), m.Marketing}
+		rows[i] = []any{m.TicketID, string(m.Direction), m.Author, m.Subject, m.Body, ext, hash, ms(m.SentAt), m.Marketing}
 	}
-	return t.insertRows("messages", `ticket_id, direction, author, subject, body, external_id, sent_at, marketing`, 8, rows, "")
+	return t.insertRows("messages", `ticket_id, direction, author, subject, body, external_id, external_hash, sent_at, marketing`, 9, rows, "")
 }
 
 // InsertActivities appends timeline entries.

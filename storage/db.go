@@ -27,13 +27,16 @@ import (
 
 // driverName is go-sqlite3 with our SQL functions on every connection:
 // cx_fold (model.Fold: full Unicode case folding, which SQLite's lower()
-// lacks), used by compiled filters.
+// lacks), used by compiled filters, and cx_key_hash (message_key.go).
 const driverName = "sqlite3_cxinbox"
 
 func init() {
 	sql.Register(driverName, &sqlite3.SQLiteDriver{
 		ConnectHook: func(c *sqlite3.SQLiteConn) error {
-			return c.RegisterFunc(foldFunc, model.Fold, true)
+			if err := c.RegisterFunc(foldFunc, model.Fold, true); err != nil {
+				return err
+			}
+			return c.RegisterFunc(keyHashFunc, keyHash, true)
 		},
 	})
 }

@@ -32,17 +32,21 @@ func (t *Tx) CreateTicket(tk *model.Ticket) error {
 // AddMessage stores m and moves its ticket's last-message time and preview.
 // An inbound message reopens a pending ticket: the customer is waiting again.
 func (t *Tx) AddMessage(m *model.Message) error {
-	var ext any
+	var ext, hash any
 	if m.ExternalID != "" {
-		ext = m.ExternalID
-	}
-	id, err := t.insert(`INSERT INTO messages(ticket_id, direction, author, subject, body, external_id, sent_at, marketing)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.TicketID, string(m.Direction), m.Author, m.Subject, m.Body, ext, ms(m.SentAt), m.Marketing)
-	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		stored, err := t.ExistingMessages([]string{m.ExternalID})
+		if err != nil {
+			return fmt.Errorf("add message: %w", err)
+		}
+		if stored[m.ExternalID] {
 			return fmt.Errorf("message %s is already stored", m.ExternalID)
 		}
+		ext, hash = m.ExternalID, keyHash(m.ExternalID)
+	}
+	id, err := t.insert(`INSERT INTO messages(ticket_id, direction, author, subject, body, external_id, external_hash, sent_at, marketing)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.TicketID, string(m.Direction), m.Author, m.Subject, m.Body, ext, hash, ms(m.SentAt), m.Marketing)
+	if err != nil {
 		return fmt.Errorf("add message: %w", err)
 	}
 	m.ID = id
