@@ -107,12 +107,13 @@ func checkDuplicates(tx *storage.Tx, ids []int64, now time.Time) ([]storage.DupP
 	if err != nil {
 		return nil, err
 	}
-	return checkEvidence(tx, ids, ev, now)
+	return checkEvidence(tx, ids, ev, false, now)
 }
 
 // checkEvidence is checkDuplicates with the contacts' evidence in hand (ev
-// lacks the ids merged away or gone).
-func checkEvidence(tx *storage.Tx, ids []int64, ev map[int64]model.DupEvidence, now time.Time) ([]storage.DupPair, error) {
+// lacks the ids merged away or gone); created says the contacts were made in
+// this transaction, so they have no keys to drop first.
+func checkEvidence(tx *storage.Tx, ids []int64, ev map[int64]model.DupEvidence, created bool, now time.Time) ([]storage.DupPair, error) {
 	profiles := make(map[int64]*model.DupProfile, len(ids))
 	keys := make(map[int64][]int64, len(ids))
 	limit := map[int64]int{}
@@ -137,13 +138,16 @@ func checkEvidence(tx *storage.Tx, ids []int64, ev map[int64]model.DupEvidence, 
 	// Which keys others hold is asked before the checked contacts are
 	// filed under theirs, so that a key nobody else has — most of them —
 	// costs one index probe and nothing more.
-	del := make([]int64, 0, len(keys))
-	for id := range keys {
-		del = append(del, id)
-	}
-	hadKeys, err := tx.DeleteDupKeys(del)
-	if err != nil {
-		return nil, err
+	hadKeys := false
+	if !created { // contacts created in this transaction have no keys yet
+		del := make([]int64, 0, len(keys))
+		for id := range keys {
+			del = append(del, id)
+		}
+		var err error
+		if hadKeys, err = tx.DeleteDupKeys(del); err != nil {
+			return nil, err
+		}
 	}
 	inUse, err := tx.DupKeysInUse(all)
 	if err != nil {
@@ -559,7 +563,7 @@ func checkNewContacts(tx *storage.Tx, cs []model.Contact, idents []storage.Ident
 	for i, c := range cs {
 		ids[i] = c.ID
 	}
-	return checkEvidence(tx, ids, newContactsEvidence(cs, idents), now)
+	return checkEvidence(tx, ids, newContactsEvidence(cs, idents), true, now)
 }
 
 // newContactsEvidence is the evidence of contacts being created, from the

@@ -21,7 +21,7 @@ type group struct {
 	// What the database knew before the group, plus what the group added.
 	seen                    map[string]bool                 // message keys stored or taken by this group
 	owner                   map[model.Identity]int64        // identity → contact
-	joinable                map[[2]string]storage.TicketRef // (contact, channel) → most recent open ticket
+	joinable                map[storage.JoinKey]storage.TicketRef // (contact, channel) → most recent open ticket
 	byKey                   map[string]storage.TicketRef    // message key → its ticket (email threading)
 	nextContact, nextTicket int64
 
@@ -103,7 +103,7 @@ func (g *group) apply(m *model.Inbound, res *IngestResult, ch *Change) {
 	g.messages = append(g.messages, model.Message{TicketID: tk.ID, Direction: model.In, Author: author, Subject: m.Subject,
 		Body: m.Text, ExternalID: key, SentAt: m.SentAt})
 	g.byKey[key] = tk
-	g.joinable[storage.JoinKey(cid, m.Sender.Channel)] = tk // open now, and the most recent
+	g.joinable[storage.JoinKey{ContactID: cid, Channel: m.Sender.Channel}] = tk // open now, and the most recent
 	preview := storage.Preview(m.Text)
 	if i, ok := g.newTicket[tk.ID]; ok {
 		t := &g.tickets[i]
@@ -181,7 +181,7 @@ func (g *group) ticketFor(cid int64, m *model.Inbound, res *IngestResult) storag
 			}
 		}
 	}
-	if tk, ok := g.joinable[storage.JoinKey(cid, ch)]; ok && (ch != model.Email || model.SameSubject(tk.Subject, m.Subject)) {
+	if tk, ok := g.joinable[storage.JoinKey{ContactID: cid, Channel: ch}]; ok && (ch != model.Email || model.SameSubject(tk.Subject, m.Subject)) {
 		return tk
 	}
 	tk := model.Ticket{ID: g.nextTicket, ContactID: cid, Channel: ch, Identity: m.Sender.Value, Status: model.StatusOpen,

@@ -83,22 +83,23 @@ type TicketRef struct {
 
 // JoinableTickets returns, per contact and channel, the most recent open or
 // pending live ticket of the given contacts.
-func (t *Tx) JoinableTickets(contactIDs []int64) (map[[2]string]TicketRef, error) {
-	out := map[[2]string]TicketRef{}
+func (t *Tx) JoinableTickets(contactIDs []int64) (map[JoinKey]TicketRef, error) {
+	out := map[JoinKey]TicketRef{}
 	err := t.each(`SELECT id, contact_id, channel, subject FROM tickets
 		WHERE contact_id IN (SELECT value FROM json_each(?)) AND status IN ('open', 'pending') AND deleted_at IS NULL
 		ORDER BY last_message_at, id`, []any{jsonList(contactIDs)}, func(r *sql.Rows) error {
 		var tr TicketRef
 		err := r.Scan(&tr.ID, &tr.ContactID, &tr.Channel, &tr.Subject)
-		out[JoinKey(tr.ContactID, tr.Channel)] = tr // later rows are more recent
+		out[JoinKey{tr.ContactID, tr.Channel}] = tr // later rows are more recent
 		return err
 	})
 	return out, err
 }
 
-// JoinKey keys JoinableTickets' map.
-func JoinKey(contactID int64, ch model.Channel) [2]string {
-	return [2]string{fmt.Sprint(contactID), string(ch)}
+// JoinKey keys JoinableTickets' map: a contact on a channel.
+type JoinKey struct {
+	ContactID int64
+	Channel   model.Channel
 }
 
 // TicketsByMessage returns the live ticket holding each stored external id.

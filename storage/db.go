@@ -76,7 +76,7 @@ func Open(path string) (*Store, error) {
 		}
 	}
 	dsn := func(extra string) string {
-		return "file:" + url.PathEscape(path) + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_cache_size=-65536" + extra
+		return "file:" + url.PathEscape(path) + "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_cache_size=-65536&_mutex=no" + extra
 	}
 	// The writer commits with synchronous=NORMAL and the store fsyncs the WAL
 	// itself before a write counts as done (durable.go); the checkpointer

@@ -3,6 +3,7 @@ package storage
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"cxinbox/model"
 )
@@ -69,7 +70,8 @@ func Preview(body string) string {
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s = s[:i]
 	}
-	if r := []rune(s); len(r) > 120 {
+	if len(s) > 120 && utf8.RuneCountInString(s) > 120 { // most previews are short: no rune slice
+		r := []rune(s)
 		s = string(r[:119]) + "…"
 	}
 	return s
