@@ -39,6 +39,7 @@ func BenchmarkIngest(b *testing.B) {
 	}
 	b.ReportMetric(float64(res.Messages+res.Duplicates)/b.Elapsed().Seconds(), "msgs/s")
 	b.ReportMetric(float64(a.store.LocalSeq()), "txs")
+	b.ReportMetric(float64(a.writer.redone.Load()), "redone")
 }
 
 // BenchmarkPlainInsert is the limit: exactly the rows ingest produced for the

@@ -16,13 +16,13 @@ import (
 // then writes all rows with multi-row inserts. The decisions are exactly
 // those of handling the messages one by one.
 type group struct {
-	tx *storage.Tx
+	tx *storage.Tx // the transaction flush writes in
 
 	// What the database knew before the group, plus what the group added.
-	seen                    map[string]bool                 // message keys stored or taken by this group
-	owner                   map[model.Identity]int64        // identity → contact
+	seen                    map[string]bool                       // message keys stored or taken by this group
+	owner                   map[model.Identity]int64              // identity → contact
 	joinable                map[storage.JoinKey]storage.TicketRef // (contact, channel) → most recent open ticket
-	byKey                   map[string]storage.TicketRef    // message key → its ticket (email threading)
+	byKey                   map[string]storage.TicketRef          // message key → its ticket (email threading)
 	nextContact, nextTicket int64
 
 	contacts   []model.Contact
@@ -34,22 +34,57 @@ type group struct {
 	messages   []model.Message
 	acts       []model.Activity
 	touched    map[int64]storage.TicketTouch // existing tickets the group wrote into
+
+	delta groupDelta // what the group adds, for the group planned after it
 }
 
-// applyGroup applies msgs (with res[i] the result that msgs[i] counts into).
+// groupDelta is what a group's transaction will add to what its load read.
+// The writer plans the next group while this one commits (writer.go), on a
+// snapshot that may not hold this group yet: the delta fills that in.
+type groupDelta struct {
+	keys                    []string                              // message keys stored
+	owners                  map[model.Identity]int64              // identities created
+	byKey                   map[string]storage.TicketRef          // each stored message's ticket
+	joinable                map[storage.JoinKey]storage.TicketRef // tickets messages joined or opened
+	nextContact, nextTicket int64                                 // the first ids after the group's
+}
+
+func newGroup() *group {
+	return &group{newTicket: map[int64]int{}, touched: map[int64]storage.TicketTouch{}, delta: groupDelta{
+		owners: map[model.Identity]int64{}, byKey: map[string]storage.TicketRef{}, joinable: map[storage.JoinKey]storage.TicketRef{}}}
+}
+
+// applyGroup decides and writes msgs (with res[i] the result that msgs[i]
+// counts into) in the writer's transaction tx, reading what it needs there.
 func applyGroup(tx *storage.Tx, msgs []*model.Inbound, res []*IngestResult, ch *Change) error {
-	g := &group{tx: tx, newTicket: map[int64]int{}, touched: map[int64]storage.TicketTouch{}}
-	if err := g.load(msgs); err != nil {
+	g := newGroup()
+	if err := g.load(tx, msgs, nil); err != nil {
 		return err
 	}
 	for i, m := range msgs {
 		g.apply(m, res[i], ch)
 	}
-	return g.flush()
+	return g.flush(tx)
 }
 
-// load reads, in a few queries, everything the group's decisions look up.
-func (g *group) load(msgs []*model.Inbound) error {
+// planGroup decides msgs ahead of their transaction, reading what it needs
+// from snap, a snapshot that may lack prev, the group committing meanwhile;
+// prev's delta fills that in. flush writes the decisions later.
+func planGroup(snap *storage.Tx, prev *groupDelta, msgs []*model.Inbound, res []*IngestResult, ch *Change) (*group, error) {
+	g := newGroup()
+	if err := g.load(snap, msgs, prev); err != nil {
+		return nil, err
+	}
+	for i, m := range msgs {
+		g.apply(m, res[i], ch)
+	}
+	g.delta.nextContact, g.delta.nextTicket = g.nextContact, g.nextTicket
+	return g, nil
+}
+
+// load reads, in a few queries on q, everything the group's decisions look
+// up, then lays prev (if any) over it.
+func (g *group) load(q *storage.Tx, msgs []*model.Inbound, prev *groupDelta) error {
 	keys := make([]string, 0, len(msgs))
 	senders := make([]model.Identity, 0, len(msgs))
 	var refs []string
@@ -61,24 +96,47 @@ func (g *group) load(msgs []*model.Inbound) error {
 		}
 	}
 	var err error
-	if g.seen, err = g.tx.ExistingMessages(keys); err != nil {
+	if g.seen, err = q.ExistingMessages(keys); err != nil {
 		return err
 	}
-	if g.owner, err = g.tx.IdentityOwners(senders); err != nil {
+	if g.owner, err = q.IdentityOwners(senders); err != nil {
 		return err
+	}
+	if prev != nil {
+		for _, id := range senders {
+			if cid, ok := prev.owners[id]; ok {
+				g.owner[id] = cid
+			}
+		}
 	}
 	known := make([]int64, 0, len(g.owner))
 	for _, cid := range g.owner {
 		known = append(known, cid)
 	}
-	if g.joinable, err = g.tx.JoinableTickets(known); err != nil {
+	if g.joinable, err = q.JoinableTickets(known); err != nil {
 		return err
 	}
-	if g.byKey, err = g.tx.TicketsByMessage(refs); err != nil {
+	if g.byKey, err = q.TicketsByMessage(refs); err != nil {
 		return err
 	}
-	g.nextContact, g.nextTicket, err = g.tx.NextIDs()
-	return err
+	if g.nextContact, g.nextTicket, err = q.NextIDs(); err != nil {
+		return err
+	}
+	if prev != nil {
+		// prev's rows are newer than anything the snapshot holds for the
+		// same keys, and its ids come after the snapshot's.
+		for _, k := range prev.keys {
+			g.seen[k] = true
+		}
+		for k, tk := range prev.byKey {
+			g.byKey[k] = tk
+		}
+		for k, tk := range prev.joinable {
+			g.joinable[k] = tk
+		}
+		g.nextContact, g.nextTicket = max(g.nextContact, prev.nextContact), max(g.nextTicket, prev.nextTicket)
+	}
+	return nil
 }
 
 func (g *group) apply(m *model.Inbound, res *IngestResult, ch *Change) {
@@ -103,7 +161,11 @@ func (g *group) apply(m *model.Inbound, res *IngestResult, ch *Change) {
 	g.messages = append(g.messages, model.Message{TicketID: tk.ID, Direction: model.In, Author: author, Subject: m.Subject,
 		Body: m.Text, ExternalID: key, SentAt: m.SentAt})
 	g.byKey[key] = tk
-	g.joinable[storage.JoinKey{ContactID: cid, Channel: m.Sender.Channel}] = tk // open now, and the most recent
+	jk := storage.JoinKey{ContactID: cid, Channel: m.Sender.Channel}
+	g.joinable[jk] = tk // open now, and the most recent
+	g.delta.keys = append(g.delta.keys, key)
+	g.delta.byKey[key] = tk
+	g.delta.joinable[jk] = tk
 	preview := storage.Preview(m.Text)
 	if i, ok := g.newTicket[tk.ID]; ok {
 		t := &g.tickets[i]
@@ -155,6 +217,7 @@ func (g *group) newContact(m *model.Inbound) model.Contact {
 	}
 	g.contacts = append(g.contacts, c)
 	g.owner[m.Sender] = c.ID
+	g.delta.owners[m.Sender] = c.ID
 	g.identities = append(g.identities, storage.IdentityRow{ContactID: c.ID, Identity: m.Sender, At: m.SentAt})
 	for k, v := range extra {
 		name, err := model.NormalizePropertyName(k)
@@ -195,10 +258,10 @@ func (g *group) ticketFor(cid int64, m *model.Inbound, res *IngestResult) storag
 	return storage.TicketRef{ID: tk.ID, ContactID: cid, Channel: ch, Subject: tk.Subject}
 }
 
-// flush writes the group's rows, then records exact-match potential
-// duplicates of its new contacts.
-func (g *group) flush() error {
-	tx := g.tx
+// flush writes the group's rows in tx, then records potential duplicates of
+// its new contacts.
+func (g *group) flush(tx *storage.Tx) error {
+	g.tx = tx
 	if err := tx.InsertContacts(g.contacts); err != nil {
 		return err
 	}

@@ -3,35 +3,55 @@ package app
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"cxinbox/model"
 	"cxinbox/storage"
 )
 
 // maxGroup caps the messages one group-commit transaction takes, so one huge
-// burst cannot hold the write lock for long.
+// burst cannot hold the write lock for long (about a fifth of a second).
 const maxGroup = 4000
 
 // writer is the single ingest writer. Concurrent Ingest calls queue here; the
 // writer takes everything waiting (up to maxGroup messages) into one
 // transaction, so a burst of webhooks costs one fsync, not one each. A call
-// returns only after the transaction holding its messages is on disk; the
-// writer does not wait for that itself, but goes on to the next group while
-// the acker waits for the fsync (storage.WriteAsync).
+// returns only after the transaction holding its messages is on disk.
+//
+// Three goroutines make a pipeline, so SQLite's one writer connection does
+// little but write:
+//
+//   - the planner collects a group and decides it — which contact and ticket
+//     every message belongs to, which rows to insert — from a snapshot on a
+//     reader connection, laying over it the group still committing;
+//   - the committer writes each planned group in one transaction, after
+//     checking that nothing but the planned groups changed the database
+//     since the plan's snapshot; if anything else did (an agent's edit,
+//     another process), it decides the group again inside its transaction;
+//   - the acker answers a group's callers once the fsync covering it is done
+//     (storage.WriteAsync), while the committer goes on.
 type writer struct {
-	app  *App
-	reqs chan *ingestReq
-	acks chan groupAck
-	wg   sync.WaitGroup
-	once sync.Once
-	quit chan struct{}
-}
+	app   *App
+	reqs  chan *ingestReq
+	plans chan *plannedGroup
+	acks  chan groupAck
+	wg    sync.WaitGroup
+	once  sync.Once
+	quit  chan struct{}
 
-// groupAck is a committed group waiting for its fsync.
-type groupAck struct {
-	durable <-chan error
-	group   []*ingestReq
-	results []IngestResult
+	mu        sync.Mutex
+	cond      *sync.Cond
+	committed uint64       // number of the last plan the committer finished
+	resync    atomic.Bool  // a plan was decided again: plan the next from scratch
+	redone    atomic.Int64 // groups decided again in their transaction (a benchmark metric)
+
+	// Test hooks (nil in use): after a group is planned, before it commits.
+	afterPlan, beforeCommit func(*plannedGroup)
+
+	// The committer's own: change_seq after its last commit of a group as
+	// planned (-1 unknown), and the sequence since which nothing but such
+	// commits changed the database.
+	lastSeq, cleanSince int64
 }
 
 type ingestReq struct {
@@ -45,12 +65,235 @@ type ingestDone struct {
 	err error
 }
 
+// plannedGroup is a group on its way through the pipeline.
+type plannedGroup struct {
+	n        uint64
+	reqs     []*ingestReq
+	g        *group // the decisions; nil: decide in the transaction
+	results  []IngestResult
+	change   Change
+	snapSeq  int64         // change_seq the plan's snapshot saw
+	overlaid *plannedGroup // the committing group the plan assumed
+	// asPlanned is set by the committer once it committed g unchanged.
+	asPlanned bool
+}
+
+// groupAck is a committed group waiting for its fsync.
+type groupAck struct {
+	durable <-chan error
+	group   []*ingestReq
+	results []IngestResult
+}
+
 func newWriter(a *App) *writer {
-	w := &writer{app: a, reqs: make(chan *ingestReq, 2*maxGroup), acks: make(chan groupAck, 8), quit: make(chan struct{})}
-	w.wg.Add(2)
+	w := &writer{app: a, reqs: make(chan *ingestReq, 2*maxGroup), plans: make(chan *plannedGroup),
+		acks: make(chan groupAck, 8), quit: make(chan struct{}), lastSeq: -1}
+	w.cond = sync.NewCond(&w.mu)
+	w.wg.Add(3)
 	go w.loop()
+	go w.committer()
 	go w.acker()
 	return w
+}
+
+func (w *writer) stop() {
+	w.once.Do(func() { close(w.quit) })
+	w.wg.Wait()
+}
+
+// loop is the planner.
+func (w *writer) loop() {
+	defer w.wg.Done()
+	defer close(w.plans)
+	var prev *plannedGroup
+	n := uint64(0)
+	for {
+		var first *ingestReq
+		select {
+		case first = <-w.reqs:
+		case <-w.quit:
+			// Drain what is already queued so no acknowledged caller waits
+			// forever: each request alone, decided in its transaction.
+			for {
+				select {
+				case r := <-w.reqs:
+					n++
+					w.plans <- &plannedGroup{n: n, reqs: []*ingestReq{r}, results: make([]IngestResult, 1)}
+				default:
+					return
+				}
+			}
+		}
+		group, size := []*ingestReq{first}, len(first.msgs)
+	fill:
+		for size < maxGroup {
+			select {
+			case r := <-w.reqs:
+				group = append(group, r)
+				size += len(r.msgs)
+			default:
+				break fill
+			}
+		}
+		n++
+		p := w.plan(n, group, prev)
+		if w.afterPlan != nil {
+			w.afterPlan(p)
+		}
+		w.plans <- p // taken once the committer finished the group before
+		prev = p
+	}
+}
+
+// plan decides group number n from a snapshot, with prev (the group handed
+// to the committer before) laid over it unless it is committed already.
+func (w *writer) plan(n uint64, reqs []*ingestReq, prev *plannedGroup) *plannedGroup {
+	p := &plannedGroup{n: n, reqs: reqs, results: make([]IngestResult, len(reqs))}
+	if w.resync.Swap(false) || prev != nil && prev.g == nil {
+		// prev's decisions are unknown or were redone: wait until it is
+		// committed, so the snapshot holds it.
+		w.waitCommitted(n - 1)
+		prev = nil
+	}
+	if prev != nil && w.committedUpTo() >= prev.n {
+		prev = nil // in the snapshot (read after this)
+	}
+	var over *groupDelta
+	if prev != nil {
+		over = &prev.g.delta
+	}
+	var msgs []*model.Inbound
+	var res []*IngestResult
+	for i, r := range reqs {
+		for j := range r.msgs {
+			msgs = append(msgs, &r.msgs[j])
+			res = append(res, &p.results[i])
+		}
+	}
+	err := w.app.store.Read(context.Background(), func(snap *storage.Tx) error {
+		var err error
+		if p.snapSeq, err = snap.ChangeSeq(); err != nil {
+			return err
+		}
+		p.g, err = planGroup(snap, over, msgs, res, &p.change)
+		return err
+	})
+	if err != nil {
+		// Decided in the transaction instead; the error, if it is one of
+		// the messages', comes back from there.
+		p.g, p.results, p.change = nil, make([]IngestResult, len(reqs)), Change{}
+		return p
+	}
+	p.overlaid = prev
+	return p
+}
+
+func (w *writer) committedUpTo() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.committed
+}
+
+func (w *writer) waitCommitted(n uint64) {
+	w.mu.Lock()
+	for w.committed < n {
+		w.cond.Wait()
+	}
+	w.mu.Unlock()
+}
+
+func (w *writer) committer() {
+	defer w.wg.Done()
+	defer close(w.acks)
+	for p := range w.plans {
+		if w.beforeCommit != nil {
+			w.beforeCommit(p)
+		}
+		w.commitPlan(p)
+		w.mu.Lock()
+		w.committed = p.n
+		w.cond.Broadcast()
+		w.mu.Unlock()
+	}
+}
+
+// commitPlan writes a planned group in one transaction: as planned when
+// nothing but planned groups changed the database since its snapshot (and
+// the group it assumed went in as planned), else decided afresh there. If
+// the transaction fails, each request is retried alone.
+func (w *writer) commitPlan(p *plannedGroup) {
+	var cur int64
+	redone := false
+	durable, err := w.app.store.WriteAsync(context.Background(), func(tx *storage.Tx) error {
+		for _, r := range p.reqs {
+			if err := r.ctx.Err(); err != nil {
+				return err
+			}
+		}
+		var err error
+		if cur, err = tx.ChangeSeq(); err != nil {
+			return err
+		}
+		if cur != w.lastSeq {
+			w.cleanSince = cur // someone else wrote since our last commit
+		}
+		if p.g != nil && p.snapSeq >= w.cleanSince && (p.overlaid == nil || p.overlaid.asPlanned) {
+			return p.g.flush(tx)
+		}
+		redone = true
+		w.redone.Add(1)
+		return w.decideInTx(tx, p)
+	})
+	if err != nil {
+		w.lastSeq = -1
+		w.resync.Store(true)
+		w.retryAlone(p.reqs)
+		return
+	}
+	w.lastSeq = cur + 1 // the commit bumped it once
+	if redone {
+		w.cleanSince = w.lastSeq
+		w.resync.Store(true)
+	} else {
+		p.asPlanned = true
+	}
+	w.app.publish(p.change)
+	w.acks <- groupAck{durable: durable, group: p.reqs, results: p.results}
+}
+
+// decideInTx decides p's messages afresh inside the writer's transaction.
+func (w *writer) decideInTx(tx *storage.Tx, p *plannedGroup) error {
+	p.change = Change{}
+	var msgs []*model.Inbound
+	var res []*IngestResult
+	for i, r := range p.reqs {
+		p.results[i] = IngestResult{}
+		for j := range r.msgs {
+			msgs = append(msgs, &r.msgs[j])
+			res = append(res, &p.results[i])
+		}
+	}
+	return applyGroup(tx, msgs, res, &p.change)
+}
+
+// retryAlone commits each request in a transaction of its own, so one bad
+// request cannot fail the others that happened to share its group.
+func (w *writer) retryAlone(reqs []*ingestReq) {
+	for _, r := range reqs {
+		p := &plannedGroup{reqs: []*ingestReq{r}, results: make([]IngestResult, 1)}
+		durable, err := w.app.store.WriteAsync(context.Background(), func(tx *storage.Tx) error {
+			if err := r.ctx.Err(); err != nil {
+				return err
+			}
+			return w.decideInTx(tx, p)
+		})
+		if err != nil {
+			r.done <- ingestDone{err: err}
+			continue
+		}
+		w.app.publish(p.change)
+		w.acks <- groupAck{durable: durable, group: p.reqs, results: p.results}
+	}
 }
 
 // acker answers each committed group's callers, in commit order, once the
@@ -68,79 +311,5 @@ func (w *writer) acker() {
 				r.done <- ingestDone{res: a.results[i]}
 			}
 		}
-	}
-}
-
-func (w *writer) stop() {
-	w.once.Do(func() { close(w.quit) })
-	w.wg.Wait()
-}
-
-func (w *writer) loop() {
-	defer w.wg.Done()
-	defer close(w.acks)
-	for {
-		var first *ingestReq
-		select {
-		case first = <-w.reqs:
-		case <-w.quit:
-			// Drain what is already queued so no acknowledged caller waits forever.
-			for {
-				select {
-				case r := <-w.reqs:
-					w.commit([]*ingestReq{r})
-				default:
-					return
-				}
-			}
-		}
-		group, n := []*ingestReq{first}, len(first.msgs)
-	fill:
-		for n < maxGroup {
-			select {
-			case r := <-w.reqs:
-				group = append(group, r)
-				n += len(r.msgs)
-			default:
-				break fill
-			}
-		}
-		w.commit(group)
-	}
-}
-
-// commit applies a group in one transaction. If that fails, each request is
-// retried in a transaction of its own, so one bad request cannot fail the
-// others that happened to share its group.
-func (w *writer) commit(group []*ingestReq) {
-	results := make([]IngestResult, len(group))
-	var change Change
-	durable, err := w.app.store.WriteAsync(context.Background(), func(tx *storage.Tx) error {
-		change = Change{}
-		var msgs []*model.Inbound
-		var res []*IngestResult
-		for i, r := range group {
-			results[i] = IngestResult{}
-			if err := r.ctx.Err(); err != nil {
-				return err
-			}
-			for j := range r.msgs {
-				msgs = append(msgs, &r.msgs[j])
-				res = append(res, &results[i])
-			}
-		}
-		return applyGroup(tx, msgs, res, &change)
-	})
-	if err == nil {
-		w.app.publish(change)
-		w.acks <- groupAck{durable: durable, group: group, results: results}
-		return
-	}
-	if len(group) == 1 {
-		group[0].done <- ingestDone{err: err}
-		return
-	}
-	for _, r := range group {
-		w.commit([]*ingestReq{r})
 	}
 }

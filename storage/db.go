@@ -60,8 +60,9 @@ type Store struct {
 	stopCkpt func()  // ends the background checkpointer
 	syncer   *syncer // fsyncs the WAL after commits (durable.go)
 
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt // prepared on the writer connection, shared by every Tx
+	mu     sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared on the writer connection, shared by every Tx
+	rstmts map[string]*sql.Stmt // prepared on the reader pool, for Read
 }
 
 // Open opens (creating if needed) the database at path, applies pending
@@ -91,7 +92,7 @@ func Open(path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{path: path, w: w, stmts: map[string]*sql.Stmt{}, syncer: newSyncer(path)}
+	s := &Store{path: path, w: w, stmts: map[string]*sql.Stmt{}, rstmts: map[string]*sql.Stmt{}, syncer: newSyncer(path)}
 	if err := s.migrate(); err != nil {
 		s.syncer.close()
 		w.Close()
@@ -122,6 +123,9 @@ func (s *Store) Close() error {
 	}
 	s.mu.Lock()
 	for _, st := range s.stmts {
+		st.Close()
+	}
+	for _, st := range s.rstmts {
 		st.Close()
 	}
 	s.mu.Unlock()

@@ -13,8 +13,29 @@ type Tx struct {
 	s     *Store
 	tx    *sql.Tx
 	ctx   context.Context
+	read  bool                 // a Read snapshot: statements come from the reader pool
 	stmts map[string]*sql.Stmt // this transaction's statements, by query
 	fresh []string             // queries first seen in this transaction
+}
+
+// Read runs fn in one read transaction on a reader connection: every query
+// fn makes sees the same committed snapshot, beside the writer. Only reads
+// work in it (the connection is read-only).
+func (s *Store) Read(ctx context.Context, fn func(*Tx) error) error {
+	tx, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	defer tx.Rollback() // nothing to keep: ends the snapshot
+	return fn(&Tx{s: s, tx: tx, ctx: ctx, read: true, stmts: map[string]*sql.Stmt{}})
+}
+
+// ChangeSeq is the change sequence as this transaction sees it: in a write
+// transaction, that of the last commit before it.
+func (t *Tx) ChangeSeq() (int64, error) {
+	var v int64
+	err := t.queryRow(`SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'change_seq'), 0)`).Scan(&v)
+	return v, err
 }
 
 // Write runs fn in one IMMEDIATE transaction and commits it when fn returns
@@ -68,6 +89,15 @@ func (s *Store) WriteAsync(ctx context.Context, fn func(*Tx) error) (durable <-c
 
 func (t *Tx) stmt(q string) (*sql.Stmt, error) {
 	if st, ok := t.stmts[q]; ok {
+		return st, nil
+	}
+	if t.read {
+		st, err := t.s.readStmt(q)
+		if err != nil {
+			return nil, err
+		}
+		st = t.tx.StmtContext(t.ctx, st)
+		t.stmts[q] = st
 		return st, nil
 	}
 	t.s.mu.Lock()
@@ -130,6 +160,22 @@ func found(err error) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// readStmt returns the reader pool's statement for q, prepared once; each
+// reader connection prepares it the first time a Read on it runs q.
+func (s *Store) readStmt(q string) (*sql.Stmt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.rstmts[q]; ok {
+		return st, nil
+	}
+	st, err := s.r.Prepare(q)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	s.rstmts[q] = st
+	return st, nil
 }
 
 // prepare makes shared writer statements of queries, once each, so later

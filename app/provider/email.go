@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/base64"
 	"errors"
@@ -42,7 +43,9 @@ func ParseEmail(raw []byte) ([]model.Inbound, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, fmt.Errorf("%s: empty message", p)
 	}
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	// A buffer the size of the message (up to bufio's default) instead of the
+	// 4 KB one ReadMessage would make for every message.
+	msg, err := mail.ReadMessage(bufio.NewReaderSize(bytes.NewReader(raw), min(max(len(raw), 16), 4096)))
 	if err != nil {
 		return nil, fmt.Errorf("%s: malformed message: %v", p, err)
 	}
@@ -70,7 +73,7 @@ func ParseEmail(raw []byte) ([]model.Inbound, error) {
 	if strings.TrimSpace(date) == "" {
 		return nil, fmt.Errorf("%s: no Date header", p)
 	}
-	t, err := mail.ParseDate(date)
+	t, err := parseDate(date)
 	if err != nil {
 		return nil, fmt.Errorf("%s: Date %q is not an RFC 5322 date: %v", p, date, strings.TrimPrefix(err.Error(), "mail: "))
 	}
@@ -278,4 +281,13 @@ func EmailBody(m EmailMsg) []byte {
 	qp.Write([]byte(m.Text))
 	qp.Close()
 	return b.Bytes()
+}
+
+// parseDate is mail.ParseDate with the common RFC 1123 form first: ParseDate
+// tries its layouts in turn and allocates an error for each miss.
+func parseDate(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC1123Z, strings.TrimSpace(s)); err == nil {
+		return t, nil
+	}
+	return mail.ParseDate(s)
 }
