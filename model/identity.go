@@ -101,13 +101,17 @@ func NormalizePhone(raw, region string) (string, error) {
 	v, err := normalizePhone(raw, region)
 	if err == nil {
 		phoneCache.put(raw, region, v)
+		// normalizePhone checked that v reads back as itself: checking the
+		// stored form again (Inbound.Validate does) need not parse it.
+		phoneCache.put(v, "", v)
 	}
 	return v, err
 }
 
 func normalizePhone(raw, region string) (string, error) {
 	v, err := parsePhone(raw, region)
-	if err != nil || v == raw {
+	if err != nil || v == raw || v == "+"+digitsOf(raw) {
+		// Read as written, digit for digit: reading v is the same parse.
 		return v, err
 	}
 	// libphonenumber strips one national prefix per parse, so junk like
@@ -117,6 +121,16 @@ func normalizePhone(raw, region string) (string, error) {
 		return "", fmt.Errorf("phone number %q is not valid: %s does not read back as itself", raw, v)
 	}
 	return v, nil
+}
+
+// digitsOf keeps the ASCII digits of s.
+func digitsOf(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
 }
 
 func parsePhone(raw, region string) (string, error) {
@@ -129,12 +143,7 @@ func parsePhone(raw, region string) (string, error) {
 			return "", fmt.Errorf("phone number %q is not valid: contains letters", raw)
 		}
 	}
-	digits := strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, s)
+	digits := digitsOf(s)
 	if len(digits) < 6 || len(digits) > 17 {
 		return "", fmt.Errorf("phone number %q is not valid: %d digits", raw, len(digits))
 	}
