@@ -1,9 +1,17 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"slices"
 	"testing"
+	"time"
 
+	"cxinbox/app/feed"
+	"cxinbox/app/provider"
 	"cxinbox/model"
 )
 
@@ -116,4 +124,121 @@ func ticketsOf(t *testing.T, a *App) []model.Ticket {
 		t.Fatal(err)
 	}
 	return tks
+}
+
+// The pipelined writer under a stream (groups planned while the one before
+// commits) with agents merging contacts and resolving tickets all the while:
+// every message is stored once, on a ticket of the contact that owns its
+// sender, and groups an agent's write overtook were decided again.
+func TestPipelinedIngestRacesAgents(t *testing.T) {
+	ctx := context.Background()
+	a := newTestApp(t)
+	fd := feed.New(23)
+	var lines bytes.Buffer
+	enc := json.NewEncoder(&lines)
+	keys := map[string]bool{}
+	for range 3000 {
+		ev := fd.Next()
+		msgs, err := provider.Parse(ev.Channel, ev.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range msgs {
+			keys[msgs[i].Key()] = true
+		}
+		if err := enc.Encode(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stream := make(chan error, 1)
+	go func() {
+		r, w := io.Pipe()
+		go func() {
+			for i, l := range bytes.SplitAfter(lines.Bytes(), []byte("\n")) {
+				w.Write(l)
+				if i%20 == 19 {
+					time.Sleep(3 * time.Millisecond) // a live pace: many small groups
+				}
+			}
+			w.Close()
+		}()
+		_, err := a.IngestStream(ctx, r, func(line int, err error) { t.Errorf("line %d: %v", line, err) })
+		stream <- err
+	}()
+	rng := rand.New(rand.NewPCG(5, 6))
+	merges, resolved := 0, 0
+	var resolvedIDs []int64
+	var streamErr error
+loop:
+	for {
+		select {
+		case streamErr = <-stream:
+			break loop
+		default:
+		}
+		if rng.IntN(2) == 0 {
+			tks, err := a.ListTickets(ctx, TicketQuery{Limit: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tks) > 0 {
+				tk := tks[rng.IntN(len(tks))]
+				if err := a.SetStatus(ctx, "ann", tk.ID, "resolved"); err != nil {
+					t.Fatal(err)
+				}
+				if tk.Channel != model.Email { // email replies reopen their thread
+					resolvedIDs = append(resolvedIDs, tk.ID)
+				}
+				resolved++
+			}
+			continue
+		}
+		cs := contacts(t, a)
+		if len(cs) < 2 {
+			continue
+		}
+		i, j := rng.IntN(len(cs)), rng.IntN(len(cs))
+		if i != j {
+			if _, err := a.Merge(ctx, "ann", cs[i].ID, cs[j].ID, nil); err != nil {
+				t.Fatalf("merge: %v", err)
+			}
+			merges++
+		}
+	}
+	if streamErr != nil {
+		t.Fatal(streamErr)
+	}
+	t.Logf("%d merges and %d tickets resolved beside the stream; %d groups decided again", merges, resolved, a.writer.redone.Load())
+	if merges+resolved < 5 || a.writer.redone.Load() == 0 {
+		t.Fatalf("the agents overtook no group (%d writes, %d redone): the race was not run", merges+resolved, a.writer.redone.Load())
+	}
+	want := make([]string, 0, len(keys))
+	for k := range keys {
+		want = append(want, k)
+	}
+	slices.Sort(want)
+	got := query(t, a, `SELECT external_id FROM messages WHERE direction = 'in' ORDER BY external_id`)
+	if !slices.Equal(got, want) {
+		t.Fatalf("%d inbound messages stored, %d distinct ones streamed", len(got), len(want))
+	}
+	for what, q := range map[string]string{
+		"tickets whose sender another contact owns": `SELECT COUNT(*) FROM tickets t JOIN identities i ON i.channel = t.channel AND i.value = t.identity WHERE i.contact_id <> t.contact_id`,
+		"contacts sharing an identity":              `SELECT COUNT(*) FROM (SELECT channel, value FROM identities GROUP BY 1, 2 HAVING COUNT(*) > 1)`,
+		"dangling rows":                             `SELECT COUNT(*) FROM pragma_foreign_key_check`,
+	} {
+		if n := query(t, a, q)[0]; n != "0" {
+			t.Errorf("%s: %s", what, n)
+		}
+	}
+	// A chat, SMS or social ticket an agent resolved stays resolved: the
+	// customer's next message opens a new one, even if a plan made before
+	// the agent acted meant it for the old one.
+	for _, id := range resolvedIDs {
+		if tk, err := a.Ticket(ctx, id); err != nil || tk.Status != model.StatusResolved {
+			t.Errorf("ticket %d resolved by an agent is %s (%v): a stale plan joined it", id, tk.Status, err)
+		}
+	}
+	if ok, err := a.store.IntegrityCheck(); err != nil || ok != "ok" {
+		t.Fatalf("integrity: %s %v", ok, err)
+	}
 }
