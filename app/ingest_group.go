@@ -85,6 +85,8 @@ func planGroup(snap *storage.Tx, prev *groupDelta, msgs []*model.Inbound, res []
 // load reads, in a few queries on q, everything the group's decisions look
 // up, then lays prev (if any) over it.
 func (g *group) load(q *storage.Tx, msgs []*model.Inbound, prev *groupDelta) error {
+	g.messages = make([]model.Message, 0, len(msgs))
+	g.delta.keys = make([]string, 0, len(msgs))
 	keys := make([]string, 0, len(msgs))
 	senders := make([]model.Identity, 0, len(msgs))
 	var refs []string

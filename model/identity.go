@@ -58,6 +58,18 @@ func NormalizeIdentity(ch Channel, raw string) (string, error) {
 // provider customers actually use treats the local part so too, and two
 // contacts for "Ann@x.com" and "ann@x.com" would be the bug, not the rule.
 func NormalizeEmail(raw string) (string, error) {
+	if v, ok := emailCache.get(raw, ""); ok {
+		return v, nil
+	}
+	v, err := normalizeEmail(raw)
+	if err == nil {
+		emailCache.put(raw, "", v)
+		emailCache.put(v, "", v) // it reads back as itself (checked below)
+	}
+	return v, err
+}
+
+func normalizeEmail(raw string) (string, error) {
 	s := strings.TrimSpace(raw)
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "mailto:"), "MAILTO:")
 	if s == "" {
@@ -249,11 +261,15 @@ func isDigits(s string) bool {
 	return true
 }
 
-// phoneCache remembers recent successful normalisations: libphonenumber's
-// parse is regex-heavy, and the same customers write again and again (and
-// every parsed message is validated once more). It is bounded by dropping
-// everything when full, which costs only a re-parse.
-var phoneCache = &boundedCache{m: map[[2]string]string{}, max: 1 << 16}
+// phoneCache and emailCache remember recent successful normalisations:
+// libphonenumber's parse is regex-heavy, net/mail's allocates, the same
+// customers write again and again, and every parsed message is validated
+// once more. They are bounded by dropping everything when full, which costs
+// only a re-parse.
+var (
+	phoneCache = &boundedCache{m: map[[2]string]string{}, max: 1 << 16}
+	emailCache = &boundedCache{m: map[[2]string]string{}, max: 1 << 16}
+)
 
 type boundedCache struct {
 	mu  sync.Mutex
