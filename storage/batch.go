@@ -137,9 +137,9 @@ func (t *Tx) ContactsByEmailOrPhone(emails, phones []string) (map[string][]int64
 		out[v] = append(out[v], id)
 		return err
 	}
-	err := t.each(`SELECT email, id FROM contacts WHERE email IN (SELECT value FROM json_each(?1))
+	err := t.each(`SELECT email, id FROM contacts WHERE email IN (SELECT value FROM json_each(?1)) AND email <> ''
 		UNION SELECT value, contact_id FROM identities WHERE channel = 'email' AND value IN (SELECT value FROM json_each(?1))
-		UNION SELECT phone, id FROM contacts WHERE phone IN (SELECT value FROM json_each(?2))
+		UNION SELECT phone, id FROM contacts WHERE phone IN (SELECT value FROM json_each(?2)) AND phone <> ''
 		UNION SELECT value, contact_id FROM identities WHERE channel IN ('sms', 'whatsapp') AND value IN (SELECT value FROM json_each(?2))`,
 		[]any{jsonList(emails), jsonList(phones)}, add)
 	return out, err
