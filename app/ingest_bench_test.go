@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"runtime"
 	"testing"
 
 	"cxinbox/app/feed"
@@ -32,6 +33,7 @@ func feedLines(b testing.TB, n int) []byte {
 func BenchmarkIngest(b *testing.B) {
 	lines := feedLines(b, b.N)
 	a := newTestApp(b)
+	runtime.GC() // the feed's garbage is not the ingest's to collect
 	b.ResetTimer()
 	res, err := a.IngestStream(context.Background(), bytes.NewReader(lines), func(line int, err error) { b.Fatalf("line %d: %v", line, err) })
 	if err != nil {
@@ -59,6 +61,7 @@ func BenchmarkPlainInsert(b *testing.B) {
 		b.Fatal(err)
 	}
 	dst := newTestApp(b)
+	runtime.GC()
 	b.ResetTimer()
 	rows, err := dst.store.PlainInsert(ctx, tables, 2000)
 	if err != nil {
@@ -93,6 +96,7 @@ func BenchmarkIngestWriter(b *testing.B) {
 	}
 	a := newTestApp(b)
 	ctx := context.Background()
+	runtime.GC()
 	b.ResetTimer()
 	reqs := make(chan *ingestReq, len(msgs))
 	go func() {

@@ -66,11 +66,13 @@ func (a *App) IngestStream(ctx context.Context, r io.Reader, onReject func(line 
 	for range workers {
 		go func() {
 			for c := range jobs {
+				a.writer.cpu <- struct{}{} // the committer keeps its core
 				for i, l := range c.lines {
 					if l != nil {
 						c.parsed[i], c.errs[i] = ParseEvent(l)
 					}
 				}
+				<-a.writer.cpu
 				close(c.done)
 			}
 		}()
