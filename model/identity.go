@@ -122,7 +122,7 @@ func NormalizePhone(raw, region string) (string, error) {
 
 func normalizePhone(raw, region string) (string, error) {
 	v, err := parsePhone(raw, region)
-	if err != nil || v == raw || v == "+"+digitsOf(raw) {
+	if err != nil || v == raw || v == "+"+digitsInOrder(raw) {
 		// Read as written, digit for digit: reading v is the same parse.
 		return v, err
 	}
@@ -135,16 +135,6 @@ func normalizePhone(raw, region string) (string, error) {
 	return v, nil
 }
 
-// digitsOf keeps the ASCII digits of s.
-func digitsOf(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, s)
-}
-
 func parsePhone(raw, region string) (string, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
@@ -155,7 +145,7 @@ func parsePhone(raw, region string) (string, error) {
 			return "", fmt.Errorf("phone number %q is not valid: contains letters", raw)
 		}
 	}
-	digits := digitsOf(s)
+	digits := digitsInOrder(s)
 	if len(digits) < 6 || len(digits) > 17 {
 		return "", fmt.Errorf("phone number %q is not valid: %d digits", raw, len(digits))
 	}

@@ -18,19 +18,15 @@ func TestMessageKeyHashCollision(t *testing.T) {
 	ctx := context.Background()
 	const stored, fresh = "sms:SM-stored", "sms:SM-fresh"
 	err := s.Write(ctx, func(tx *Tx) error {
-		c := &model.Contact{Name: "Ann", LeadStage: model.StageLead}
-		if err := tx.CreateContact(c); err != nil {
+		tk, err := smsTicket(tx)
+		if err != nil {
 			return err
 		}
-		tk := &model.Ticket{ContactID: c.ID, Channel: model.SMS, Status: model.StatusOpen, CreatedAt: time.Now(), LastMessageAt: time.Now()}
-		if err := tx.CreateTicket(tk); err != nil {
-			return err
-		}
-		if err := tx.AddMessage(&model.Message{TicketID: tk.ID, Direction: model.In, Body: "hi", ExternalID: stored, SentAt: time.Now()}); err != nil {
+		if err := tx.AddMessage(&model.Message{TicketID: tk, Direction: model.In, Body: "hi", ExternalID: stored, SentAt: time.Now()}); err != nil {
 			return err
 		}
 		// Forge the collision: the stored row carries the fresh key's hash.
-		_, err := tx.exec(`UPDATE messages SET external_hash = ? WHERE external_id = ?`, keyHash(fresh), stored)
+		_, err = tx.exec(`UPDATE messages SET external_hash = ? WHERE external_id = ?`, keyHash(fresh), stored)
 		return err
 	})
 	if err != nil {
@@ -63,15 +59,11 @@ func TestAddMessageRefusesStoredKey(t *testing.T) {
 	s := open(t)
 	ctx := context.Background()
 	err := s.Write(ctx, func(tx *Tx) error {
-		c := &model.Contact{Name: "Ann", LeadStage: model.StageLead}
-		if err := tx.CreateContact(c); err != nil {
+		tk, err := smsTicket(tx)
+		if err != nil {
 			return err
 		}
-		tk := &model.Ticket{ContactID: c.ID, Channel: model.SMS, Status: model.StatusOpen, CreatedAt: time.Now(), LastMessageAt: time.Now()}
-		if err := tx.CreateTicket(tk); err != nil {
-			return err
-		}
-		m := model.Message{TicketID: tk.ID, Direction: model.In, Body: "hi", ExternalID: "sms:SM1", SentAt: time.Now()}
+		m := model.Message{TicketID: tk, Direction: model.In, Body: "hi", ExternalID: "sms:SM1", SentAt: time.Now()}
 		if err := tx.AddMessage(&m); err != nil {
 			return err
 		}
@@ -139,4 +131,15 @@ func TestMigrationHashesStoredKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// smsTicket creates a contact with an open SMS ticket and returns the ticket.
+func smsTicket(tx *Tx) (int64, error) {
+	c := &model.Contact{Name: "Ann", LeadStage: model.StageLead}
+	if err := tx.CreateContact(c); err != nil {
+		return 0, err
+	}
+	tk := &model.Ticket{ContactID: c.ID, Channel: model.SMS, Status: model.StatusOpen, CreatedAt: time.Now(), LastMessageAt: time.Now()}
+	err := tx.CreateTicket(tk)
+	return tk.ID, err
 }
