@@ -41,17 +41,16 @@ type group struct {
 // groupDelta is what a group's transaction will add to what its load read.
 // The writer plans the next group while this one commits (writer.go), on a
 // snapshot that may not hold this group yet: the delta fills that in.
+// Slices, not maps: they are only ever replayed, in order.
 type groupDelta struct {
-	keys                    []string                              // message keys stored
-	owners                  map[model.Identity]int64              // identities created
-	byKey                   map[string]storage.TicketRef          // each stored message's ticket
-	joinable                map[storage.JoinKey]storage.TicketRef // tickets messages joined or opened
-	nextContact, nextTicket int64                                 // the first ids after the group's
+	keys                    []string            // message keys stored
+	tickets                 []storage.TicketRef // the ticket of keys[i], which the message joined or opened
+	owners                  []storage.IdentityRow
+	nextContact, nextTicket int64 // the first ids after the group's
 }
 
 func newGroup() *group {
-	return &group{newTicket: map[int64]int{}, touched: map[int64]storage.TicketTouch{}, delta: groupDelta{
-		owners: map[model.Identity]int64{}, byKey: map[string]storage.TicketRef{}, joinable: map[storage.JoinKey]storage.TicketRef{}}}
+	return &group{newTicket: map[int64]int{}, touched: map[int64]storage.TicketTouch{}}
 }
 
 // applyGroup decides and writes msgs (with res[i] the result that msgs[i]
@@ -78,6 +77,7 @@ func planGroup(snap *storage.Tx, prev *groupDelta, msgs []*model.Inbound, res []
 	for i, m := range msgs {
 		g.apply(m, res[i], ch)
 	}
+	g.delta.owners = g.identities
 	g.delta.nextContact, g.delta.nextTicket = g.nextContact, g.nextTicket
 	return g, nil
 }
@@ -87,6 +87,7 @@ func planGroup(snap *storage.Tx, prev *groupDelta, msgs []*model.Inbound, res []
 func (g *group) load(q *storage.Tx, msgs []*model.Inbound, prev *groupDelta) error {
 	g.messages = make([]model.Message, 0, len(msgs))
 	g.delta.keys = make([]string, 0, len(msgs))
+	g.delta.tickets = make([]storage.TicketRef, 0, len(msgs))
 	keys := make([]string, 0, len(msgs))
 	senders := make([]model.Identity, 0, len(msgs))
 	var refs []string
@@ -105,10 +106,8 @@ func (g *group) load(q *storage.Tx, msgs []*model.Inbound, prev *groupDelta) err
 		return err
 	}
 	if prev != nil {
-		for _, id := range senders {
-			if cid, ok := prev.owners[id]; ok {
-				g.owner[id] = cid
-			}
+		for _, r := range prev.owners {
+			g.owner[r.Identity] = r.ContactID
 		}
 	}
 	known := make([]int64, 0, len(g.owner))
@@ -127,14 +126,11 @@ func (g *group) load(q *storage.Tx, msgs []*model.Inbound, prev *groupDelta) err
 	if prev != nil {
 		// prev's rows are newer than anything the snapshot holds for the
 		// same keys, and its ids come after the snapshot's.
-		for _, k := range prev.keys {
+		for i, k := range prev.keys {
+			tk := prev.tickets[i]
 			g.seen[k] = true
-		}
-		for k, tk := range prev.byKey {
 			g.byKey[k] = tk
-		}
-		for k, tk := range prev.joinable {
-			g.joinable[k] = tk
+			g.joinable[storage.JoinKey{ContactID: tk.ContactID, Channel: tk.Channel}] = tk
 		}
 		g.nextContact, g.nextTicket = max(g.nextContact, prev.nextContact), max(g.nextTicket, prev.nextTicket)
 	}
@@ -163,19 +159,16 @@ func (g *group) apply(m *model.Inbound, res *IngestResult, ch *Change) {
 	g.messages = append(g.messages, model.Message{TicketID: tk.ID, Direction: model.In, Author: author, Subject: m.Subject,
 		Body: m.Text, ExternalID: key, SentAt: m.SentAt})
 	g.byKey[key] = tk
-	jk := storage.JoinKey{ContactID: cid, Channel: m.Sender.Channel}
-	g.joinable[jk] = tk // open now, and the most recent
+	g.joinable[storage.JoinKey{ContactID: cid, Channel: m.Sender.Channel}] = tk // open now, and the most recent
 	g.delta.keys = append(g.delta.keys, key)
-	g.delta.byKey[key] = tk
-	g.delta.joinable[jk] = tk
-	preview := storage.Preview(m.Text)
+	g.delta.tickets = append(g.delta.tickets, tk)
 	if i, ok := g.newTicket[tk.ID]; ok {
 		t := &g.tickets[i]
 		if !m.SentAt.Before(t.LastMessageAt) {
-			t.LastMessageAt, t.Preview = m.SentAt, preview
+			t.LastMessageAt, t.Preview = m.SentAt, storage.Preview(m.Text)
 		}
 	} else if t, ok := g.touched[tk.ID]; !ok || !m.SentAt.Before(t.LastAt) {
-		g.touched[tk.ID] = storage.TicketTouch{ID: tk.ID, LastAt: m.SentAt, Preview: preview}
+		g.touched[tk.ID] = storage.TicketTouch{ID: tk.ID, LastAt: m.SentAt, Preview: storage.Preview(m.Text)}
 	}
 	res.Messages++
 	ch.Messages++
@@ -219,7 +212,6 @@ func (g *group) newContact(m *model.Inbound) model.Contact {
 	}
 	g.contacts = append(g.contacts, c)
 	g.owner[m.Sender] = c.ID
-	g.delta.owners[m.Sender] = c.ID
 	g.identities = append(g.identities, storage.IdentityRow{ContactID: c.ID, Identity: m.Sender, At: m.SentAt})
 	for k, v := range extra {
 		name, err := model.NormalizePropertyName(k)
