@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,7 @@ type group struct {
 	messages   []model.Message
 	acts       []model.Activity
 	touched    map[int64]storage.TicketTouch // existing tickets the group wrote into
+	keys       []string                      // each message's key (model.Inbound.Key), in order
 
 	delta groupDelta // what the group adds, for the group planned after it
 }
@@ -61,7 +63,7 @@ func applyGroup(tx *storage.Tx, msgs []*model.Inbound, res []*IngestResult, ch *
 		return err
 	}
 	for i, m := range msgs {
-		g.apply(m, res[i], ch)
+		g.apply(m, g.keys[i], res[i], ch)
 	}
 	return g.flush(tx)
 }
@@ -75,7 +77,7 @@ func planGroup(snap *storage.Tx, prev *groupDelta, msgs []*model.Inbound, res []
 		return nil, err
 	}
 	for i, m := range msgs {
-		g.apply(m, res[i], ch)
+		g.apply(m, g.keys[i], res[i], ch)
 	}
 	g.delta.owners = g.identities
 	g.delta.nextContact, g.delta.nextTicket = g.nextContact, g.nextTicket
@@ -93,6 +95,7 @@ func (g *group) load(q *storage.Tx, msgs []*model.Inbound, prev *groupDelta) err
 	var refs []string
 	for _, m := range msgs {
 		keys = append(keys, m.Key())
+		g.keys = append(g.keys, keys[len(keys)-1])
 		senders = append(senders, m.Sender)
 		for _, r := range m.InReplyTo {
 			refs = append(refs, string(model.Email)+":"+r)
@@ -137,8 +140,7 @@ func (g *group) load(q *storage.Tx, msgs []*model.Inbound, prev *groupDelta) err
 	return nil
 }
 
-func (g *group) apply(m *model.Inbound, res *IngestResult, ch *Change) {
-	key := m.Key()
+func (g *group) apply(m *model.Inbound, key string, res *IngestResult, ch *Change) {
 	if g.seen[key] {
 		res.Duplicates++
 		return
@@ -247,7 +249,7 @@ func (g *group) ticketFor(cid int64, m *model.Inbound, res *IngestResult) storag
 	g.newTicket[tk.ID] = len(g.tickets)
 	g.tickets = append(g.tickets, tk)
 	g.acts = append(g.acts, model.Activity{ContactID: cid, TicketID: tk.ID, Kind: model.ActTicketCreated, At: m.SentAt,
-		Detail: fmt.Sprintf("ticket #%d opened on %s", tk.ID, ch.Label())})
+		Detail: "ticket #" + strconv.FormatInt(tk.ID, 10) + " opened on " + ch.Label()})
 	res.NewTickets++
 	return storage.TicketRef{ID: tk.ID, ContactID: cid, Channel: ch, Subject: tk.Subject}
 }
