@@ -14,6 +14,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/text/encoding/htmlindex"
@@ -204,10 +205,17 @@ func cmpOr(a, b string) string {
 	return b
 }
 
+var qpBuffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+
 func decodeBody(cte, charset string, r io.Reader) (string, error) {
 	switch strings.ToLower(strings.TrimSpace(cte)) {
 	case "quoted-printable":
-		r = quotedprintable.NewReader(r)
+		// quotedprintable.NewReader wraps r in a new 4 KB bufio.Reader unless
+		// r is one already: hand it a pooled one (most mail is QP).
+		br := qpBuffers.Get().(*bufio.Reader)
+		br.Reset(r)
+		defer func() { br.Reset(nil); qpBuffers.Put(br) }()
+		r = quotedprintable.NewReader(br)
 	case "base64":
 		r = base64.NewDecoder(base64.StdEncoding, r) // it skips the line breaks
 	}
