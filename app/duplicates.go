@@ -114,9 +114,59 @@ func checkDuplicates(tx *storage.Tx, ids []int64, now time.Time) ([]storage.DupP
 // lacks the ids merged away or gone); created says the contacts were made in
 // this transaction, so they have no keys to drop first.
 func checkEvidence(tx *storage.Tx, ids []int64, ev map[int64]model.DupEvidence, created bool, now time.Time) ([]storage.DupPair, error) {
+	hadKeys := false
+	if !created {
+		var err error
+		if hadKeys, err = tx.DeleteDupKeys(ids); err != nil {
+			return nil, err
+		}
+	}
+	f, err := findDuplicates(txDupReader{tx}, ids, ev)
+	if err != nil {
+		return nil, err
+	}
+	f.hadKeys = hadKeys
+	return f.record(tx, now)
+}
+
+// dupReader is what finding duplicates reads: the writer's transaction, or
+// the planner's snapshot with the committing group's new contacts laid over
+// it (writer.go). Neither holds the checked contacts' own keys yet.
+type dupReader interface {
+	// DupKeysInUse returns which keys some contact holds.
+	DupKeysInUse(keys []int64) (map[int64]bool, error)
+	// DupCandidates is storage.Tx.DupCandidates, a block's size counting
+	// own[k] more holders: the checked contacts, filed after the check.
+	DupCandidates(keys []int64, limits []int, exclude []int64, own map[int64]int) (byKey map[int64][]int64, over map[int64]bool, ev map[int64]model.DupEvidence, err error)
+}
+
+// dupFinding is what checking contacts found, recorded in the transaction
+// by record.
+type dupFinding struct {
+	ids     []int64
+	keys    map[int64][]int64 // each checked contact's keys (nil: out of the index)
+	ev      map[int64]model.DupEvidence
+	pairs   []storage.DupPair
+	hadKeys bool // the contacts were in the index before the check
+}
+
+// record files the contacts under their keys and stores the pairs; it
+// returns the pairs that are new.
+func (f *dupFinding) record(tx *storage.Tx, now time.Time) ([]storage.DupPair, error) {
+	if err := tx.InsertDupKeys(f.keys); err != nil {
+		return nil, err
+	}
+	return tx.SetDupPairs(f.ids, f.pairs, now, !f.hadKeys)
+}
+
+// findDuplicates finds the likely duplicates of the contacts ids (with their
+// evidence ev), reading through r; nothing is written.
+func findDuplicates(r dupReader, ids []int64, ev map[int64]model.DupEvidence) (dupFinding, error) {
+	f := dupFinding{ids: ids, keys: make(map[int64][]int64, len(ids)), ev: ev}
 	profiles := make(map[int64]*model.DupProfile, len(ids))
-	keys := make(map[int64][]int64, len(ids))
+	keys := f.keys
 	limit := map[int64]int{}
+	own := map[int64]int{}
 	var all []int64
 	for _, id := range ids {
 		e, ok := ev[id]
@@ -129,32 +179,18 @@ func checkEvidence(tx *storage.Tx, ids []int64, ev map[int64]model.DupEvidence, 
 		hs, lim := dupKeys(p)
 		keys[id] = hs
 		for _, h := range hs {
+			own[h]++
 			if _, ok := limit[h]; !ok {
 				limit[h] = lim[h]
 				all = append(all, h)
 			}
 		}
 	}
-	// Which keys others hold is asked before the checked contacts are
-	// filed under theirs, so that a key nobody else has — most of them —
-	// costs one index probe and nothing more.
-	hadKeys := false
-	if !created { // contacts created in this transaction have no keys yet
-		del := make([]int64, 0, len(keys))
-		for id := range keys {
-			del = append(del, id)
-		}
-		var err error
-		if hadKeys, err = tx.DeleteDupKeys(del); err != nil {
-			return nil, err
-		}
-	}
-	inUse, err := tx.DupKeysInUse(all)
+	// Which keys others hold is asked first, so that a key nobody else
+	// has — most of them — costs one index probe and nothing more.
+	inUse, err := r.DupKeysInUse(all)
 	if err != nil {
-		return nil, err
-	}
-	if err := tx.InsertDupKeys(keys); err != nil {
-		return nil, err
+		return f, err
 	}
 	checked := make([]int64, 0, len(profiles))
 	for id := range profiles {
@@ -168,13 +204,13 @@ func checkEvidence(tx *storage.Tx, ids []int64, ev map[int64]model.DupEvidence, 
 			usedLimits = append(usedLimits, limit[h])
 		}
 	}
-	byKey, over, candEv, err := tx.DupCandidates(used, usedLimits, checked)
+	byKey, over, candEv, err := r.DupCandidates(used, usedLimits, checked, own)
 	if err != nil {
-		return nil, err
+		return f, err
 	}
 	// Checked contacts are candidates of each other through the keys in
-	// memory. A key in use was checked against its limit in SQL, counting
-	// them; a new key's block is only theirs.
+	// memory. A key in use was checked against its limit with them counted;
+	// a new key's block is only theirs.
 	group := map[int64][]int64{}
 	if len(checked) > 1 {
 		for _, id := range ids {
@@ -217,7 +253,6 @@ func checkEvidence(tx *storage.Tx, ids []int64, ev map[int64]model.DupEvidence, 
 	for id, e := range candEv {
 		profiles[id] = dupProfile(e)
 	}
-	var pairs []storage.DupPair
 	for _, id := range ids {
 		a := profiles[id]
 		for _, o := range cands[id] {
@@ -226,11 +261,94 @@ func checkEvidence(tx *storage.Tx, ids []int64, ev map[int64]model.DupEvidence, 
 				continue // merged away
 			}
 			if score, reasons, dup := model.MatchProfiles(a, b); dup {
-				pairs = append(pairs, storage.DupPair{A: min(id, o), B: max(id, o), Score: score, Reasons: reasons})
+				f.pairs = append(f.pairs, storage.DupPair{A: min(id, o), B: max(id, o), Score: score, Reasons: reasons})
 			}
 		}
 	}
-	return tx.SetDupPairs(ids, pairs, now, !hadKeys)
+	return f, nil
+}
+
+// txDupReader reads the blocking index in a transaction (or snapshot).
+type txDupReader struct{ tx *storage.Tx }
+
+func (r txDupReader) DupKeysInUse(keys []int64) (map[int64]bool, error) { return r.tx.DupKeysInUse(keys) }
+
+func (r txDupReader) DupCandidates(keys []int64, limits []int, exclude []int64, own map[int64]int) (map[int64][]int64, map[int64]bool, map[int64]model.DupEvidence, error) {
+	return candidatesWithin(r.tx, keys, limits, exclude, func(k int64) int { return own[k] })
+}
+
+// candidatesWithin asks tx for the blocks of keys, each limit lowered by
+// the holders tx does not know of (extra): a block already over its limit
+// with them is not read at all.
+func candidatesWithin(tx *storage.Tx, keys []int64, limits []int, exclude []int64, extra func(int64) int) (map[int64][]int64, map[int64]bool, map[int64]model.DupEvidence, error) {
+	ask := make([]int64, 0, len(keys))
+	lims := make([]int, 0, len(keys))
+	var early []int64
+	for i, k := range keys {
+		l := limits[i] - extra(k)
+		if l < 0 {
+			early = append(early, k)
+			continue
+		}
+		ask = append(ask, k)
+		lims = append(lims, l)
+	}
+	byKey, over, ev, err := tx.DupCandidates(ask, lims, exclude)
+	for _, k := range early {
+		over[k] = true
+	}
+	return byKey, over, ev, err
+}
+
+// pendingDupReader is the planner's: a snapshot that may lack the new
+// contacts of the group still committing, laid over with them (their keys
+// and evidence, from that group's finding).
+type pendingDupReader struct {
+	snap    *storage.Tx
+	holders map[int64][]int64 // key → the pending contacts filed under it
+	ev      map[int64]model.DupEvidence
+}
+
+func newPendingDupReader(snap *storage.Tx, pending *dupFinding) pendingDupReader {
+	r := pendingDupReader{snap: snap, holders: map[int64][]int64{}}
+	if pending != nil {
+		r.ev = pending.ev
+		for id, ks := range pending.keys {
+			for _, k := range ks {
+				r.holders[k] = append(r.holders[k], id)
+			}
+		}
+	}
+	return r
+}
+
+func (r pendingDupReader) DupKeysInUse(keys []int64) (map[int64]bool, error) {
+	in, err := r.snap.DupKeysInUse(keys)
+	for _, k := range keys {
+		if len(r.holders[k]) > 0 {
+			in[k] = true
+		}
+	}
+	return in, err
+}
+
+func (r pendingDupReader) DupCandidates(keys []int64, limits []int, exclude []int64, own map[int64]int) (map[int64][]int64, map[int64]bool, map[int64]model.DupEvidence, error) {
+	byKey, over, ev, err := candidatesWithin(r.snap, keys, limits, exclude, func(k int64) int { return own[k] + len(r.holders[k]) })
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, k := range keys {
+		if over[k] {
+			continue
+		}
+		for _, id := range r.holders[k] {
+			if !slices.Contains(exclude, id) {
+				byKey[k] = append(byKey[k], id)
+				ev[id] = r.ev[id]
+			}
+		}
+	}
+	return byKey, over, ev, nil
 }
 
 // dupActivities are the timeline rows for newly found pairs: one on each side.

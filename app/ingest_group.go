@@ -36,6 +36,7 @@ type group struct {
 	acts       []model.Activity
 	touched    map[int64]storage.TicketTouch // existing tickets the group wrote into
 	keys       []string                      // each message's key (model.Inbound.Key), in order
+	dups       *dupFinding                   // the new contacts' duplicates, found by the planner; nil: find them in flush
 
 	delta groupDelta // what the group adds, for the group planned after it
 }
@@ -48,7 +49,8 @@ type groupDelta struct {
 	keys                    []string            // message keys stored
 	tickets                 []storage.TicketRef // the ticket of keys[i], which the message joined or opened
 	owners                  []storage.IdentityRow
-	nextContact, nextTicket int64 // the first ids after the group's
+	dups                    *dupFinding // its new contacts' keys and evidence
+	nextContact, nextTicket int64       // the first ids after the group's
 }
 
 func newGroup() *group {
@@ -81,6 +83,25 @@ func planGroup(snap *storage.Tx, prev *groupDelta, msgs []*model.Inbound, res []
 	}
 	g.delta.owners = g.identities
 	g.delta.nextContact, g.delta.nextTicket = g.nextContact, g.nextTicket
+	if len(g.contacts) > 0 && dupDetection {
+		// The reads of the duplicate check happen here too, beside the
+		// committer; it only files the keys and stores the pairs.
+		start := time.Now()
+		ids := make([]int64, len(g.contacts))
+		for i, c := range g.contacts {
+			ids[i] = c.ID
+		}
+		var pending *dupFinding
+		if prev != nil {
+			pending = prev.dups
+		}
+		f, err := findDuplicates(newPendingDupReader(snap, pending), ids, newContactsEvidence(g.contacts, g.identities))
+		dupCheckNanos.Add(int64(time.Since(start)))
+		if err != nil {
+			return nil, err
+		}
+		g.dups, g.delta.dups = &f, &f
+	}
 	return g, nil
 }
 
@@ -305,7 +326,15 @@ func (g *group) duplicates() error {
 		creator[c.ID] = g.creators[i]
 		at[c.ID] = c.CreatedAt
 	}
-	added, err := checkNewContacts(g.tx, g.contacts, g.identities, time.Now())
+	var added []storage.DupPair
+	var err error
+	if g.dups != nil {
+		start := time.Now()
+		added, err = g.dups.record(g.tx, time.Now())
+		dupCheckNanos.Add(int64(time.Since(start)))
+	} else {
+		added, err = checkNewContacts(g.tx, g.contacts, g.identities, time.Now())
+	}
 	if err != nil {
 		return err
 	}
