@@ -271,7 +271,9 @@ func findDuplicates(r dupReader, ids []int64, ev map[int64]model.DupEvidence) (d
 // txDupReader reads the blocking index in a transaction (or snapshot).
 type txDupReader struct{ tx *storage.Tx }
 
-func (r txDupReader) DupKeysInUse(keys []int64) (map[int64]bool, error) { return r.tx.DupKeysInUse(keys) }
+func (r txDupReader) DupKeysInUse(keys []int64) (map[int64]bool, error) {
+	return r.tx.DupKeysInUse(keys)
+}
 
 func (r txDupReader) DupCandidates(keys []int64, limits []int, exclude []int64, own map[int64]int) (map[int64][]int64, map[int64]bool, map[int64]model.DupEvidence, error) {
 	return candidatesWithin(r.tx, keys, limits, exclude, func(k int64) int { return own[k] })
