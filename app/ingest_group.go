@@ -92,8 +92,17 @@ func planGroup(snap *storage.Tx, prev *groupDelta, msgs []*model.Inbound, res []
 			ids[i] = c.ID
 		}
 		var pending *dupFinding
-		if prev != nil {
-			pending = prev.dups
+		if prev != nil && prev.dups != nil && len(prev.dups.ids) > 0 {
+			// The group may have committed just before the snapshot began:
+			// then the snapshot holds its keys, and counting them twice
+			// would overfill their blocks.
+			in, err := snap.ContactExists(prev.dups.ids[0])
+			if err != nil {
+				return nil, err
+			}
+			if !in {
+				pending = prev.dups
+			}
 		}
 		f, err := findDuplicates(newPendingDupReader(snap, pending), ids, newContactsEvidence(g.contacts, g.identities))
 		dupCheckNanos.Add(int64(time.Since(start)))

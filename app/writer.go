@@ -52,8 +52,9 @@ type writer struct {
 	resync    atomic.Bool  // a plan was decided again: plan the next from scratch
 	redone    atomic.Int64 // groups decided again in their transaction (a benchmark metric)
 
-	// Test hooks (nil in use): after a group is planned, before it commits.
-	afterPlan, beforeCommit func(*plannedGroup)
+	// Test hooks (nil in use): before a plan's snapshot, after a group is
+	// planned, before it commits.
+	beforeSnapshot, afterPlan, beforeCommit func(*plannedGroup)
 
 	// The committer's own: change_seq after its last commit of a group as
 	// planned (-1 unknown), and the sequence since which nothing but such
@@ -170,6 +171,9 @@ func (w *writer) plan(n uint64, reqs []*ingestReq, prev *plannedGroup) *plannedG
 	var over *groupDelta
 	if prev != nil {
 		over = &prev.g.delta
+	}
+	if w.beforeSnapshot != nil {
+		w.beforeSnapshot(p)
 	}
 	var msgs []*model.Inbound
 	var res []*IngestResult
