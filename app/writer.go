@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -39,12 +38,6 @@ type writer struct {
 	wg    sync.WaitGroup
 	once  sync.Once
 	quit  chan struct{}
-
-	// cpu holds one token per core but one: the planner and the stream's
-	// parsers take one while they work, so together they never take the
-	// committer's core (three busy goroutines on two cores would give it
-	// two thirds of one, and it is the pipeline's bottleneck).
-	cpu chan struct{}
 
 	mu        sync.Mutex
 	cond      *sync.Cond
@@ -95,7 +88,7 @@ type groupAck struct {
 
 func newWriter(a *App) *writer {
 	w := &writer{app: a, reqs: make(chan *ingestReq, 2*maxGroup), plans: make(chan *plannedGroup),
-		acks: make(chan groupAck, 8), quit: make(chan struct{}), lastSeq: -1, cpu: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))}
+		acks: make(chan groupAck, 8), quit: make(chan struct{}), lastSeq: -1}
 	w.cond = sync.NewCond(&w.mu)
 	w.wg.Add(3)
 	go w.loop()
@@ -144,9 +137,7 @@ func (w *writer) loop() {
 			}
 		}
 		n++
-		w.cpu <- struct{}{}
 		p := w.plan(n, group, prev)
-		<-w.cpu
 		if w.afterPlan != nil {
 			w.afterPlan(p)
 		}
