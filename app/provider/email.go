@@ -44,9 +44,12 @@ func ParseEmail(raw []byte) ([]model.Inbound, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, fmt.Errorf("%s: empty message", p)
 	}
-	// A buffer the size of the message (up to bufio's default) instead of the
-	// 4 KB one ReadMessage would make for every message.
-	msg, err := mail.ReadMessage(bufio.NewReaderSize(bytes.NewReader(raw), min(max(len(raw), 16), 4096)))
+	// ReadMessage would make a 4 KB buffer per message unless handed one:
+	// a pooled one, back in the pool once the body is read (below).
+	br := mailBuffers.Get().(*bufio.Reader)
+	br.Reset(bytes.NewReader(raw))
+	defer func() { br.Reset(nil); mailBuffers.Put(br) }()
+	msg, err := mail.ReadMessage(br)
 	if err != nil {
 		return nil, fmt.Errorf("%s: malformed message: %v", p, err)
 	}
@@ -205,7 +208,12 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-var qpBuffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+// Pools of bufio's default-sized readers, which mail.ReadMessage and
+// quotedprintable.NewReader use as they are instead of making their own.
+var (
+	mailBuffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+	qpBuffers   = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+)
 
 func decodeBody(cte, charset string, r io.Reader) (string, error) {
 	switch strings.ToLower(strings.TrimSpace(cte)) {
