@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -117,27 +118,38 @@ func planGroup(snap *storage.Tx, prev *groupDelta, msgs []*model.Inbound, res []
 // load reads, in a few queries on q, everything the group's decisions look
 // up, then lays prev (if any) over it.
 func (g *group) load(q *storage.Tx, msgs []*model.Inbound, prev *groupDelta) error {
-	g.messages = make([]model.Message, 0, len(msgs))
-	g.delta.keys = make([]string, 0, len(msgs))
-	g.delta.tickets = make([]storage.TicketRef, 0, len(msgs))
-	keys := make([]string, 0, len(msgs))
-	senders := make([]model.Identity, 0, len(msgs))
+	// Room for the whole group up front: a group is thousands of messages,
+	// and growing these as it goes was a good part of ingest's garbage.
+	n := len(msgs)
+	g.messages = make([]model.Message, 0, n)
+	g.contacts, g.creators = make([]model.Contact, 0, n), make([]*IngestResult, 0, n)
+	g.identities, g.tickets = make([]storage.IdentityRow, 0, n), make([]model.Ticket, 0, n)
+	g.acts = make([]model.Activity, 0, 2*n)
+	g.newTicket, g.touched = make(map[int64]int, n), make(map[int64]storage.TicketTouch, n)
+	g.delta.keys = make([]string, 0, n)
+	g.delta.tickets = make([]storage.TicketRef, 0, n)
+	keys := make([]string, 0, n)
+	senders := make([]model.Identity, 0, n)
 	var refs []string
 	for _, m := range msgs {
 		keys = append(keys, m.Key())
-		g.keys = append(g.keys, keys[len(keys)-1])
 		senders = append(senders, m.Sender)
 		for _, r := range m.InReplyTo {
 			refs = append(refs, string(model.Email)+":"+r)
 		}
 	}
-	var err error
-	if g.seen, err = q.ExistingMessages(keys); err != nil {
+	g.keys = keys
+	stored, err := q.ExistingMessages(keys)
+	if err != nil {
 		return err
 	}
-	if g.owner, err = q.IdentityOwners(senders); err != nil {
+	owners, err := q.IdentityOwners(senders)
+	if err != nil {
 		return err
 	}
+	g.seen, g.owner = make(map[string]bool, n+len(stored)), make(map[model.Identity]int64, n)
+	maps.Copy(g.seen, stored)
+	maps.Copy(g.owner, owners)
 	if prev != nil {
 		for _, r := range prev.owners {
 			g.owner[r.Identity] = r.ContactID
@@ -147,12 +159,17 @@ func (g *group) load(q *storage.Tx, msgs []*model.Inbound, prev *groupDelta) err
 	for _, cid := range g.owner {
 		known = append(known, cid)
 	}
-	if g.joinable, err = q.JoinableTickets(known); err != nil {
+	joinable, err := q.JoinableTickets(known)
+	if err != nil {
 		return err
 	}
-	if g.byKey, err = q.TicketsByMessage(refs); err != nil {
+	byKey, err := q.TicketsByMessage(refs)
+	if err != nil {
 		return err
 	}
+	g.joinable, g.byKey = make(map[storage.JoinKey]storage.TicketRef, n), make(map[string]storage.TicketRef, n+len(byKey))
+	maps.Copy(g.joinable, joinable)
+	maps.Copy(g.byKey, byKey)
 	if g.nextContact, g.nextTicket, err = q.NextIDs(); err != nil {
 		return err
 	}
