@@ -115,6 +115,7 @@ func (a *App) IngestStream(ctx context.Context, r io.Reader, onReject func(line 
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
 	line := 0
+	var arena []byte
 	var readErr error
 	newChunk := func() *chunk { return &chunk{first: line + 1, done: make(chan struct{})} }
 	c := newChunk()
@@ -135,7 +136,14 @@ func (a *App) IngestStream(ctx context.Context, r io.Reader, onReject func(line 
 			c.lines = append(c.lines, nil) // blank lines are not events, but keep the numbering
 		} else {
 			res.Events++
-			c.lines = append(c.lines, append([]byte(nil), b...))
+			// Lines are copied (the scanner reuses its buffer) into one
+			// buffer per chunk, not an allocation each.
+			if cap(arena)-len(arena) < len(b) {
+				arena = make([]byte, 0, max(64<<10, len(b)))
+			}
+			start := len(arena)
+			arena = append(arena, b...)
+			c.lines = append(c.lines, arena[start:len(arena):len(arena)])
 		}
 		if len(c.lines) == chunkLines {
 			send()
