@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -272,4 +273,47 @@ func Reason(err error) string {
 		return e.Code
 	}
 	return err.Error()
+}
+
+// pushRound is one request's worth of contacts by how the vendor finds the
+// record: linked ones by their record id, the others by email or, without
+// one, by our contact id.
+type pushRound struct{ byRecord, byEmail, byID []int }
+
+// pushRounds splits the contacts into rounds in which no record is named
+// twice: HubSpot refuses such a batch ("Duplicate IDs found in batch
+// input"), and Zoho would apply one of the two; two of our contacts sharing
+// an email address or a record go in successive rounds.
+func pushRounds(cs []Contact) []pushRound {
+	todo := make([]int, len(cs))
+	for i := range todo {
+		todo[i] = i
+	}
+	var rounds []pushRound
+	for len(todo) > 0 {
+		seen := map[string]bool{}
+		var r pushRound
+		var later []int
+		for _, i := range todo {
+			c := cs[i]
+			var k string
+			var list *[]int
+			if c.CRMID != "" {
+				k, list = "r:"+c.CRMID, &r.byRecord
+			} else if e, ok := keyEmail(c.Key); ok {
+				k, list = "e:"+e, &r.byEmail
+			} else {
+				k, list = "i:"+strconv.FormatInt(c.ID, 10), &r.byID
+			}
+			if seen[k] {
+				later = append(later, i)
+				continue
+			}
+			seen[k] = true
+			*list = append(*list, i)
+		}
+		rounds = append(rounds, r)
+		todo = later
+	}
+	return rounds
 }

@@ -154,44 +154,16 @@ func hubspotPace(h http.Header) time.Duration {
 
 func (h *hubspot) Push(ctx context.Context, cs []Contact) []Outcome {
 	out := make([]Outcome, len(cs))
-	todo := make([]int, len(cs))
-	for i := range todo {
-		todo[i] = i
-	}
-	// HubSpot refuses a batch naming one record twice ("Duplicate IDs found
-	// in batch input"), so two of our contacts sharing an email address or a
-	// record go in successive rounds.
-	for len(todo) > 0 {
-		seen := map[string]bool{}
-		var byEmail, byID, byRecord, later []int
-		for _, i := range todo {
-			c := cs[i]
-			var k string
-			var list *[]int
-			if c.CRMID != "" {
-				k, list = "r:"+c.CRMID, &byRecord
-			} else if e, ok := keyEmail(c.Key); ok {
-				k, list = "e:"+e, &byEmail
-			} else {
-				k, list = "i:"+strconv.FormatInt(c.ID, 10), &byID
-			}
-			if seen[k] {
-				later = append(later, i)
-				continue
-			}
-			seen[k] = true
-			*list = append(*list, i)
-		}
-		for _, part := range chunks(byRecord, HubSpotBatch) {
+	for _, r := range pushRounds(cs) {
+		for _, part := range chunks(r.byRecord, HubSpotBatch) {
 			h.update(ctx, cs, part, out)
 		}
-		for _, part := range chunks(byEmail, HubSpotBatch) {
+		for _, part := range chunks(r.byEmail, HubSpotBatch) {
 			h.upsert(ctx, cs, part, "email", out)
 		}
-		for _, part := range chunks(byID, HubSpotBatch) {
+		for _, part := range chunks(r.byID, HubSpotBatch) {
 			h.upsert(ctx, cs, part, HubSpotIDProperty, out)
 		}
-		todo = later
 	}
 	h.unsubscribe(ctx, cs, out)
 	return out

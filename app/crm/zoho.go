@@ -100,41 +100,16 @@ type zohoItem struct {
 
 func (z *zoho) Push(ctx context.Context, cs []Contact) []Outcome {
 	out := make([]Outcome, len(cs))
-	todo := make([]int, len(cs))
-	for i := range todo {
-		todo[i] = i
-	}
-	for len(todo) > 0 { // one record per key per request, as for HubSpot
-		seen := map[string]bool{}
-		var byEmail, byID, byRecord, later []int
-		for _, i := range todo {
-			c := cs[i]
-			var k string
-			var list *[]int
-			if c.CRMID != "" {
-				k, list = "r:"+c.CRMID, &byRecord
-			} else if e, ok := keyEmail(c.Key); ok {
-				k, list = "e:"+e, &byEmail
-			} else {
-				k, list = "i:"+strconv.FormatInt(c.ID, 10), &byID
-			}
-			if seen[k] {
-				later = append(later, i)
-				continue
-			}
-			seen[k] = true
-			*list = append(*list, i)
-		}
-		for _, part := range chunks(byRecord, ZohoBatch) {
+	for _, r := range pushRounds(cs) { // one record per key per request
+		for _, part := range chunks(r.byRecord, ZohoBatch) {
 			z.send(ctx, cs, part, "", out)
 		}
-		for _, part := range chunks(byEmail, ZohoBatch) {
+		for _, part := range chunks(r.byEmail, ZohoBatch) {
 			z.send(ctx, cs, part, "Email", out)
 		}
-		for _, part := range chunks(byID, ZohoBatch) {
+		for _, part := range chunks(r.byID, ZohoBatch) {
 			z.send(ctx, cs, part, ZohoIDField, out)
 		}
-		todo = later
 	}
 	return out
 }
