@@ -54,14 +54,10 @@ type groupDelta struct {
 	nextContact, nextTicket int64       // the first ids after the group's
 }
 
-func newGroup() *group {
-	return &group{newTicket: map[int64]int{}, touched: map[int64]storage.TicketTouch{}}
-}
-
 // applyGroup decides and writes msgs (with res[i] the result that msgs[i]
 // counts into) in the writer's transaction tx, reading what it needs there.
 func applyGroup(tx *storage.Tx, msgs []*model.Inbound, res []*IngestResult, ch *Change) error {
-	g := newGroup()
+	g := &group{} // load sizes its slices and maps for msgs
 	if err := g.load(tx, msgs, nil); err != nil {
 		return err
 	}
@@ -75,7 +71,7 @@ func applyGroup(tx *storage.Tx, msgs []*model.Inbound, res []*IngestResult, ch *
 // from snap, a snapshot that may lack prev, the group committing meanwhile;
 // prev's delta fills that in. flush writes the decisions later.
 func planGroup(snap *storage.Tx, prev *groupDelta, msgs []*model.Inbound, res []*IngestResult, ch *Change) (*group, error) {
-	g := newGroup()
+	g := &group{} // load sizes its slices and maps for msgs
 	if err := g.load(snap, msgs, prev); err != nil {
 		return nil, err
 	}
