@@ -367,24 +367,13 @@ func (a *App) RunCRMSync(ctx context.Context) {
 			t.Stop()
 			if err == nil {
 				// Let a burst of commits land before looking.
-				if sleepCtx(ctx, 50*time.Millisecond) != nil {
+				if crm.Sleep(ctx, 50*time.Millisecond) != nil {
 					return
 				}
-			} else if sleepCtx(ctx, wait) != nil {
+			} else if crm.Sleep(ctx, wait) != nil {
 				return
 			}
 		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

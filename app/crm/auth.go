@@ -105,7 +105,7 @@ func Exchange(ctx context.Context, p Provider, hc *http.Client, pol Policy, stat
 	for attempt := 0; attempt < pol.Tries; attempt++ {
 		if attempt > 0 {
 			stats.Retries.Add(1)
-			if err := sleep(ctx, max(last.RetryAfter, pol.Backoff(attempt-1))); err != nil {
+			if err := Sleep(ctx, max(last.RetryAfter, pol.Backoff(attempt-1))); err != nil {
 				return c, err
 			}
 		}
@@ -259,7 +259,7 @@ func (a *auth) refresh(ctx context.Context, stale string) (string, error) {
 }
 
 // sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

@@ -144,7 +144,7 @@ func (c *client) call(ctx context.Context, method, path string, in, out any) (in
 		attempt++
 		if attempt < c.policy.Tries {
 			c.stats.Retries.Add(1)
-			if err := sleep(ctx, max(last.RetryAfter, c.policy.Backoff(attempt-1))); err != nil {
+			if err := Sleep(ctx, max(last.RetryAfter, c.policy.Backoff(attempt-1))); err != nil {
 				return 0, err
 			}
 		}
@@ -179,7 +179,7 @@ func (c *client) wait(ctx context.Context) error {
 	c.mu.Lock()
 	d := time.Until(c.notBefore)
 	c.mu.Unlock()
-	return sleep(ctx, d)
+	return Sleep(ctx, d)
 }
 
 // statusError is the generic classification of a non-2xx status.
