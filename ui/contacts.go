@@ -24,19 +24,14 @@ const (
 
 // contactsKeys are the Contacts screen's keys, one value per screen.
 type contactsKeys struct {
-	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
-	Search, Open, Back                      key.Binding
-	Done, Clear                             key.Binding // while typing a search
+	listKeys
+	Search, Open, Back key.Binding
+	Done, Clear        key.Binding // while typing a search
 }
 
 func newContactsKeys() contactsKeys {
 	return contactsKeys{
-		Up:       key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "up")),
-		Down:     key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "down")),
-		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
-		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "page down")),
-		Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
-		Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom")),
+		listKeys: newListKeys("bottom"), // G reads ahead to the end
 		Search:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
 		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "details")),
 		Back:     key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc", "clear search / back")),
@@ -45,22 +40,12 @@ func newContactsKeys() contactsKeys {
 	}
 }
 
-// contactsPageKind says what a page request was for, so its reply lands in
-// the right place.
-type contactsPageKind int
-
-const (
-	pageFresh  contactsPageKind = iota // a new search: replaces everything
-	pageNext                           // the page after the loaded rows
-	pageReload                         // the visible window again, after a change
-)
-
 // contactsLoadedMsg is one keyset page of contacts. seq is the request
 // generation: a search keystroke or reload starts a new one, and replies of
 // older generations are dropped (gh-dash's task-id pattern).
 type contactsLoadedMsg struct {
 	seq   int
-	kind  contactsPageKind
+	kind  pageKind
 	from  int   // index in the loaded rows where this page goes
 	after int64 // the keyset anchor it was read after
 	rows  []app.ContactSummary
@@ -76,15 +61,8 @@ type contactsScreen struct {
 	search        textinput.Model
 	query         string // the search the loaded rows answer
 
-	rows    []app.ContactSummary
-	more    bool // the last page was full: another may follow
-	loading bool // a request of the current seq is in flight
-	pending contactsPageKind
-	seq     int
-	err     error
-
-	cursor, offset int
-	follow         int // pages G may still read ahead
+	pagedList[app.ContactSummary]
+	follow int // pages G may still read ahead
 }
 
 func newContactsScreen(c *Context) *contactsScreen {
@@ -112,11 +90,11 @@ func (s *contactsScreen) fresh() tea.Cmd {
 // reload reads the visible window again (from the first row on screen),
 // keeping the cursor on the same contact; rows above the window stay.
 func (s *contactsScreen) reload() tea.Cmd {
-	if s.loading && s.pending == pageFresh || len(s.rows) == 0 || s.err != nil {
+	from, ok := s.reloadFrom()
+	if !ok {
 		return s.fresh() // a search still on its way, or nothing to keep
 	}
 	s.seq++
-	from := min(s.offset, len(s.rows)-1)
 	var after int64
 	if from > 0 {
 		after = s.rows[from-1].ID
@@ -126,14 +104,14 @@ func (s *contactsScreen) reload() tea.Cmd {
 
 // next asks for the page after the loaded rows, unless one is on its way.
 func (s *contactsScreen) next() tea.Cmd {
-	if s.loading || !s.more || len(s.rows) == 0 {
+	if !s.canNext() {
 		return nil
 	}
 	return s.fetch(pageNext, len(s.rows), s.rows[len(s.rows)-1].ID)
 }
 
-func (s *contactsScreen) fetch(kind contactsPageKind, from int, after int64) tea.Cmd {
-	s.loading, s.pending = true, kind
+func (s *contactsScreen) fetch(kind pageKind, from int, after int64) tea.Cmd {
+	s.request(kind)
 	c, seq, q := s.c, s.seq, s.query
 	return func() tea.Msg {
 		rows, err := c.App.ListContacts(c.Ctx, app.ContactPage{After: after, Limit: contactsPage, Search: q})
@@ -148,11 +126,8 @@ func (s *contactsScreen) Update(msg tea.Msg) tea.Cmd {
 	case dataChangedMsg:
 		return s.reload()
 	case tea.MouseWheelMsg:
-		switch msg.Button {
-		case tea.MouseWheelUp:
-			return s.move(-3)
-		case tea.MouseWheelDown:
-			return s.move(3)
+		if by, ok := wheel(msg); ok {
+			return s.move(by)
 		}
 		return nil
 	case tea.MouseClickMsg:
@@ -167,7 +142,7 @@ func (s *contactsScreen) Update(msg tea.Msg) tea.Cmd {
 }
 
 func (s *contactsScreen) loaded(msg contactsLoadedMsg) tea.Cmd {
-	if msg.seq != s.seq || msg.kind == pageNext && msg.from != len(s.rows) {
+	if s.stale(msg.seq, msg.kind, msg.from) {
 		return nil // an older search, or a page already superseded
 	}
 	s.loading = false
@@ -176,44 +151,23 @@ func (s *contactsScreen) loaded(msg contactsLoadedMsg) tea.Cmd {
 		return nil
 	}
 	s.err = nil
-	s.more = len(msg.rows) == contactsPage
-	switch msg.kind {
-	case pageFresh:
-		s.rows, s.cursor, s.offset = msg.rows, 0, 0
-	case pageNext:
-		s.rows = append(s.rows, msg.rows...)
-		if s.follow > 0 {
-			s.follow--
-			s.cursor = max(len(s.rows)-1, 0)
-			if !s.more {
-				s.follow = 0
-			}
-		}
-	case pageReload:
-		// The cursor stays on the contact it is on now (it may have moved
-		// since the request), wherever the fresh rows put it.
-		keep := s.rows[min(s.cursor, len(s.rows)-1)].ID
-		s.rows = append(s.rows[:msg.from:msg.from], msg.rows...)
-		if i := slices.IndexFunc(s.rows, func(r app.ContactSummary) bool { return r.ID == keep }); i >= 0 {
-			s.cursor = i
+	s.land(msg.kind, msg.from, msg.rows, contactsPage, sameContact)
+	if msg.kind == pageNext && s.follow > 0 {
+		// G is reading ahead: the cursor rides the end of each page.
+		s.follow--
+		s.cursor = len(s.rows) - 1
+		if !s.more {
+			s.follow = 0
 		}
 	}
-	s.cursor = min(s.cursor, max(len(s.rows)-1, 0))
-	s.scrollToCursor()
+	s.setCursor(s.cursor)
 	if s.follow > 0 {
 		return s.next()
 	}
-	return s.nearEnd()
+	return s.nearEnd(s.next)
 }
 
-// nearEnd loads the next page once the cursor is within a screen of the end
-// of what is loaded (or the screen is taller than the rows).
-func (s *contactsScreen) nearEnd() tea.Cmd {
-	if s.cursor >= len(s.rows)-max(s.listHeight(), 20) {
-		return s.next()
-	}
-	return nil
-}
+func sameContact(a, b app.ContactSummary) bool { return a.ID == b.ID }
 
 func (s *contactsScreen) typing(msg tea.KeyPressMsg) tea.Cmd {
 	k := s.keys
@@ -253,23 +207,17 @@ func (s *contactsScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 		return closeTop
 	case key.Matches(msg, k.Open):
 		return s.open()
-	case key.Matches(msg, k.Up):
-		return s.move(-1)
-	case key.Matches(msg, k.Down):
-		return s.move(1)
-	case key.Matches(msg, k.PageUp):
-		return s.move(-s.listHeight())
-	case key.Matches(msg, k.PageDown):
-		return s.move(s.listHeight())
-	case key.Matches(msg, k.Top):
-		return s.move(-len(s.rows))
 	case key.Matches(msg, k.Bottom):
-		s.cursor = max(len(s.rows)-1, 0)
-		s.scrollToCursor()
+		// G goes to the end of the list, not just of what is loaded.
+		s.setCursor(len(s.rows) - 1)
 		if s.more {
 			s.follow = contactsFollowPages
 			return s.next()
 		}
+		return nil
+	}
+	if by, ok := s.step(msg, k.listKeys); ok {
+		return s.move(by)
 	}
 	return nil
 }
@@ -282,11 +230,10 @@ func (s *contactsScreen) open() tea.Cmd {
 	return func() tea.Msg { return openContactMsg{id: id} }
 }
 
+// move is a move of the user's, so it ends a read-ahead of G's.
 func (s *contactsScreen) move(by int) tea.Cmd {
 	s.follow = 0
-	s.cursor = min(max(s.cursor+by, 0), max(len(s.rows)-1, 0))
-	s.scrollToCursor()
-	return s.nearEnd()
+	return s.moveBy(by, s.next)
 }
 
 // click selects the row under the mouse; a click on the selected row opens
@@ -298,8 +245,8 @@ func (s *contactsScreen) click(msg tea.MouseClickMsg) tea.Cmd {
 	if msg.Y == 1 {
 		return s.search.Focus()
 	}
-	i := s.offset + msg.Y - contactsHeader
-	if msg.Y < contactsHeader || i >= len(s.rows) {
+	i, ok := s.rowAt(msg.Y, contactsHeader)
+	if !ok {
 		return nil
 	}
 	s.search.Blur()
@@ -309,21 +256,10 @@ func (s *contactsScreen) click(msg tea.MouseClickMsg) tea.Cmd {
 	return s.move(i - s.cursor)
 }
 
-func (s *contactsScreen) listHeight() int { return max(s.height-contactsHeader, 1) }
-
-func (s *contactsScreen) scrollToCursor() {
-	h := s.listHeight()
-	s.offset = min(s.offset, s.cursor)
-	if s.cursor >= s.offset+h {
-		s.offset = s.cursor - h + 1
-	}
-	s.offset = max(min(s.offset, len(s.rows)-h), 0)
-}
-
 func (s *contactsScreen) SetSize(w, h int) {
 	s.width, s.height = w, h
 	s.search.SetWidth(max(w-4, 10))
-	s.scrollToCursor()
+	s.setVisible(h - contactsHeader)
 }
 
 func (s *contactsScreen) ShortHelp() []key.Binding {
@@ -377,8 +313,8 @@ func (s *contactsScreen) View() string {
 		lines = append(lines, st.Dim.Render("No contacts yet."))
 	}
 	// Only the rows on screen are rendered.
-	end := min(s.offset+s.listHeight(), len(s.rows))
-	for i := s.offset; i < end; i++ {
+	from, to := s.shown()
+	for i := from; i < to; i++ {
 		lines = append(lines, s.rowView(s.rows[i], l, i == s.cursor))
 	}
 	return strings.Join(lines, "\n")

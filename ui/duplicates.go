@@ -18,18 +18,13 @@ const (
 
 // duplicatesKeys are the Duplicates screen's keys, one value per screen.
 type duplicatesKeys struct {
-	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
-	Open, NotDup, Back                      key.Binding
+	listKeys
+	Open, NotDup, Back key.Binding
 }
 
 func newDuplicatesKeys() duplicatesKeys {
 	return duplicatesKeys{
-		Up:       key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "up")),
-		Down:     key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "down")),
-		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
-		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "page down")),
-		Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
-		Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom of loaded")),
+		listKeys: newListKeys("bottom of loaded"), // G does not read ahead here
 		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "compare")),
 		NotDup:   key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "not a duplicate")),
 		Back:     key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc", "back")),
@@ -53,7 +48,7 @@ type dupRow struct {
 // Contacts screen's pages: replies of an older generation are dropped.
 type duplicatesLoadedMsg struct {
 	seq   int
-	kind  contactsPageKind
+	kind  pageKind
 	from  int // index in the loaded rows where this page goes
 	rows  []dupRow
 	total int64 // open pairs in all; -1 when not counted
@@ -68,17 +63,10 @@ type duplicatesScreen struct {
 	keys          duplicatesKeys
 	width, height int
 
-	rows    []dupRow
-	total   int64
-	more    bool
-	loaded  bool
-	loading bool
-	pending contactsPageKind
-	seq     int
-	err     error
-	busy    map[pairKey]bool // "not a duplicate" on its way
-
-	cursor, offset int
+	pagedList[dupRow]
+	total  int64
+	loaded bool
+	busy   map[pairKey]bool // "not a duplicate" on its way
 }
 
 func newDuplicatesScreen(c *Context) *duplicatesScreen {
@@ -95,11 +83,11 @@ func (s *duplicatesScreen) fresh() tea.Cmd {
 // reload reads the list again from the first row on screen, keeping the
 // cursor on the same pair when it is still open.
 func (s *duplicatesScreen) reload() tea.Cmd {
-	if s.loading && s.pending == pageFresh || len(s.rows) == 0 || s.err != nil {
+	from, ok := s.reloadFrom()
+	if !ok {
 		return s.fresh()
 	}
 	s.seq++
-	from := min(s.offset, len(s.rows)-1)
 	var after *app.DuplicatePair
 	if from > 0 {
 		p := s.rows[from-1].DuplicatePair
@@ -109,7 +97,7 @@ func (s *duplicatesScreen) reload() tea.Cmd {
 }
 
 func (s *duplicatesScreen) next() tea.Cmd {
-	if s.loading || !s.more || len(s.rows) == 0 {
+	if !s.canNext() {
 		return nil
 	}
 	p := s.rows[len(s.rows)-1].DuplicatePair
@@ -118,8 +106,8 @@ func (s *duplicatesScreen) next() tea.Cmd {
 
 // fetch reads a page of pairs and the names of their contacts, and counts
 // the open pairs on a fresh start or a reload.
-func (s *duplicatesScreen) fetch(kind contactsPageKind, from int, after *app.DuplicatePair) tea.Cmd {
-	s.loading, s.pending = true, kind
+func (s *duplicatesScreen) fetch(kind pageKind, from int, after *app.DuplicatePair) tea.Cmd {
+	s.request(kind)
 	c, seq := s.c, s.seq
 	return func() tea.Msg {
 		msg := duplicatesLoadedMsg{seq: seq, kind: kind, from: from, total: -1}
@@ -171,30 +159,26 @@ func (s *duplicatesScreen) Update(msg tea.Msg) tea.Cmd {
 			if s.total > 0 {
 				s.total--
 			}
-			s.cursor = min(s.cursor, max(len(s.rows)-1, 0))
-			s.scrollToCursor()
+			s.setCursor(s.cursor)
 		}
 		return tea.Batch(status(fmt.Sprintf("#%d and #%d recorded as not a duplicate", k[0], k[1])),
-			announceContacts(msg.x, msg.y), s.nearEnd())
+			announceContacts(msg.x, msg.y), s.nearEnd(s.next))
 	case dataChangedMsg:
 		return s.reload()
 	case tea.MouseWheelMsg:
-		switch msg.Button {
-		case tea.MouseWheelUp:
-			return s.move(-3)
-		case tea.MouseWheelDown:
-			return s.move(3)
+		if by, ok := wheel(msg); ok {
+			return s.moveBy(by, s.next)
 		}
 		return nil
 	case tea.MouseClickMsg:
-		i := s.offset + msg.Y - duplicatesHeader
-		if msg.Button != tea.MouseLeft || msg.Y < duplicatesHeader || i >= len(s.rows) {
+		i, ok := s.rowAt(msg.Y, duplicatesHeader)
+		if msg.Button != tea.MouseLeft || !ok {
 			return nil
 		}
 		if i == s.cursor {
 			return s.open()
 		}
-		return s.move(i - s.cursor)
+		return s.moveBy(i-s.cursor, s.next)
 	case tea.KeyPressMsg:
 		return s.key(msg)
 	}
@@ -206,7 +190,7 @@ func (s *duplicatesScreen) index(k pairKey) int {
 }
 
 func (s *duplicatesScreen) pageLoaded(msg duplicatesLoadedMsg) tea.Cmd {
-	if msg.seq != s.seq || msg.kind == pageNext && msg.from != len(s.rows) {
+	if s.stale(msg.seq, msg.kind, msg.from) {
 		return nil
 	}
 	s.loading, s.loaded = false, true
@@ -218,35 +202,12 @@ func (s *duplicatesScreen) pageLoaded(msg duplicatesLoadedMsg) tea.Cmd {
 	if msg.total >= 0 {
 		s.total = msg.total
 	}
-	s.more = len(msg.rows) == duplicatesPage
-	switch msg.kind {
-	case pageFresh:
-		s.rows, s.cursor, s.offset = msg.rows, 0, 0
-	case pageNext:
-		s.rows = append(s.rows, msg.rows...)
-	case pageReload:
-		var keep pairKey
-		if len(s.rows) > 0 {
-			keep = pairKeyOf(s.rows[min(s.cursor, len(s.rows)-1)].DuplicatePair)
-		}
-		s.rows = append(s.rows[:msg.from:msg.from], msg.rows...)
-		if i := s.index(keep); i >= 0 {
-			s.cursor = i
-		}
-	}
-	s.cursor = min(s.cursor, max(len(s.rows)-1, 0))
-	s.scrollToCursor()
-	return s.nearEnd()
+	s.land(msg.kind, msg.from, msg.rows, duplicatesPage, samePair)
+	s.setCursor(s.cursor)
+	return s.nearEnd(s.next)
 }
 
-// nearEnd loads the next page once the cursor is within a screen of the
-// end of what is loaded.
-func (s *duplicatesScreen) nearEnd() tea.Cmd {
-	if s.cursor >= len(s.rows)-max(s.listHeight(), 20) {
-		return s.next()
-	}
-	return nil
-}
+func samePair(a, b dupRow) bool { return pairKeyOf(a.DuplicatePair) == pairKeyOf(b.DuplicatePair) }
 
 func (s *duplicatesScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := s.keys
@@ -257,18 +218,9 @@ func (s *duplicatesScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 		return s.open()
 	case key.Matches(msg, k.NotDup):
 		return s.notDuplicate()
-	case key.Matches(msg, k.Up):
-		return s.move(-1)
-	case key.Matches(msg, k.Down):
-		return s.move(1)
-	case key.Matches(msg, k.PageUp):
-		return s.move(-s.listHeight())
-	case key.Matches(msg, k.PageDown):
-		return s.move(s.listHeight())
-	case key.Matches(msg, k.Top):
-		return s.move(-len(s.rows))
-	case key.Matches(msg, k.Bottom):
-		return s.move(len(s.rows))
+	}
+	if by, ok := s.step(msg, k.listKeys); ok {
+		return s.moveBy(by, s.next)
 	}
 	return nil
 }
@@ -302,26 +254,9 @@ func (s *duplicatesScreen) notDuplicate() tea.Cmd {
 	}
 }
 
-func (s *duplicatesScreen) move(by int) tea.Cmd {
-	s.cursor = min(max(s.cursor+by, 0), max(len(s.rows)-1, 0))
-	s.scrollToCursor()
-	return s.nearEnd()
-}
-
-func (s *duplicatesScreen) listHeight() int { return max(s.height-duplicatesHeader, 1) }
-
-func (s *duplicatesScreen) scrollToCursor() {
-	h := s.listHeight()
-	s.offset = min(s.offset, s.cursor)
-	if s.cursor >= s.offset+h {
-		s.offset = s.cursor - h + 1
-	}
-	s.offset = max(min(s.offset, len(s.rows)-h), 0)
-}
-
 func (s *duplicatesScreen) SetSize(w, h int) {
 	s.width, s.height = w, h
-	s.scrollToCursor()
+	s.setVisible(h - duplicatesHeader)
 }
 
 func (s *duplicatesScreen) ShortHelp() []key.Binding {
@@ -361,8 +296,8 @@ func (s *duplicatesScreen) View() string {
 		lines = append(lines, "", truncate(st.Bold.Render("No potential duplicates."), s.width),
 			truncate(st.Dim.Render("Pairs appear here when a new contact looks like an existing one."), s.width))
 	}
-	end := min(s.offset+s.listHeight(), len(s.rows))
-	for i := s.offset; i < end; i++ {
+	from, to := s.shown()
+	for i := from; i < to; i++ {
 		lines = append(lines, s.rowView(s.rows[i], l, i == s.cursor))
 	}
 	return strings.Join(lines, "\n")
