@@ -49,10 +49,15 @@ type writer struct {
 	// planned, before it commits.
 	beforeSnapshot, afterPlan, beforeCommit func(*plannedGroup)
 
-	// The committer's own: change_seq after its last commit of a group as
-	// planned (-1 unknown), and the sequence since which nothing but such
-	// commits changed the database.
+	// The committer's own: change_seq after its last commit (-1 unknown),
+	// the sequence since which nothing but groups committed as planned
+	// changed the database, and the last group committed as planned (its
+	// number and the change_seq its commit set).
 	lastSeq, cleanSince int64
+	lastPlanned         struct {
+		n   uint64
+		seq int64
+	}
 }
 
 type ingestReq struct {
@@ -73,10 +78,8 @@ type plannedGroup struct {
 	g        *group // the decisions; nil: decide in the transaction
 	results  []IngestResult
 	change   Change
-	snapSeq  int64         // change_seq the plan's snapshot saw
-	overlaid *plannedGroup // the committing group the plan assumed
-	// asPlanned is set by the committer once it committed g unchanged.
-	asPlanned bool
+	snapSeq   int64  // change_seq the plan's snapshot saw
+	overlaidN uint64 // the committing group the plan laid over its snapshot (0: none)
 }
 
 // groupAck is a committed group waiting for its fsync.
@@ -188,7 +191,9 @@ func (w *writer) plan(n uint64, reqs []*ingestReq, prev *plannedGroup) *plannedG
 		p.g, p.results, p.change = nil, make([]IngestResult, len(reqs)), Change{}
 		return p
 	}
-	p.overlaid = prev
+	if prev != nil {
+		p.overlaidN = prev.n
+	}
 	return p
 }
 
@@ -222,9 +227,11 @@ func (w *writer) committer() {
 }
 
 // commitPlan writes a planned group in one transaction: as planned when
-// nothing but planned groups changed the database since its snapshot (and
-// the group it assumed went in as planned), else decided afresh there. If
-// the transaction fails, each request is retried alone.
+// the database is what the plan assumed — its snapshot, nothing but planned
+// groups written since, and the group it laid over committed as planned
+// and not older than the snapshot (else the snapshot saw writes the overlay
+// hides) — else decided afresh there. If the transaction fails, each
+// request is retried alone.
 func (w *writer) commitPlan(p *plannedGroup) {
 	var cur int64
 	redone := false
@@ -241,7 +248,8 @@ func (w *writer) commitPlan(p *plannedGroup) {
 		if cur != w.lastSeq {
 			w.cleanSince = cur // someone else wrote since our last commit
 		}
-		if p.g != nil && p.snapSeq >= w.cleanSince && (p.overlaid == nil || p.overlaid.asPlanned) {
+		overlayHolds := p.overlaidN == 0 || p.overlaidN == w.lastPlanned.n && p.snapSeq <= w.lastPlanned.seq
+		if p.g != nil && p.snapSeq >= w.cleanSince && overlayHolds {
 			return p.g.flush(tx)
 		}
 		redone = true
@@ -259,7 +267,7 @@ func (w *writer) commitPlan(p *plannedGroup) {
 		w.cleanSince = w.lastSeq
 		w.resync.Store(true)
 	} else {
-		p.asPlanned = true
+		w.lastPlanned.n, w.lastPlanned.seq = p.n, w.lastSeq
 	}
 	w.app.publish(p.change)
 	w.acks <- groupAck{durable: durable, group: p.reqs, results: p.results}

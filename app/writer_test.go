@@ -96,7 +96,7 @@ func TestWriterPlanOverlaysCommittingGroup(t *testing.T) {
 	}
 	r1 := <-done1
 	p2 := <-planned2
-	if p2.overlaid == nil || p2.overlaid.n != 1 {
+	if p2.overlaidN != 1 {
 		t.Fatalf("group 2 was planned without laying group 1 over its snapshot")
 	}
 	if r1.NewContacts != 1 || r2.NewContacts != 0 || r2.NewTickets != 0 || r2.Messages != 1 || r2.Duplicates != 1 {
@@ -113,8 +113,8 @@ func TestWriterPlanOverlaysCommittingGroup(t *testing.T) {
 	if err != nil || len(msgs) != 2 {
 		t.Errorf("ticket holds %d messages (%v), want 2", len(msgs), err)
 	}
-	if n := a.writer.redone.Load(); n != 0 || !p2.asPlanned {
-		t.Errorf("groups redone = %d, group 2 committed as planned = %v; want 0 and true (nothing else wrote)", n, p2.asPlanned)
+	if n, last := a.writer.redone.Load(), a.writer.lastPlanned.n; n != 0 || last != 2 {
+		t.Errorf("groups redone = %d, last committed as planned %d; want 0 and group 2 (nothing else wrote)", n, last)
 	}
 }
 
@@ -360,10 +360,65 @@ func TestPlanCountsCommittedGroupOnce(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if plan2 == nil || len(plan2.overlaid.g.delta.dups.ids) != 25 || !plan2.asPlanned {
+	if plan2 == nil || plan2.overlaidN != 1 || a.writer.lastPlanned.n != 2 {
 		t.Fatal("group 2 was not planned over the committing group 1 and committed as planned")
 	}
 	if r.PotentialDuplicates != 1 {
 		t.Errorf("PotentialDuplicates = %d, want 1 (ana.sousa@ ~ ana.souza@, same name)", r.PotentialDuplicates)
+	}
+}
+
+// An agent's write that lands after the group a plan lays over committed,
+// but before the plan's snapshot began, is in the snapshot and hidden by
+// the overlay (which says the ticket is open): the plan must be decided
+// again, not committed — the message opens a new ticket and the resolved
+// one stays resolved.
+func TestWriterRedoesPlanWhoseSnapshotPassedItsOverlay(t *testing.T) {
+	a := newTestApp(t)
+	ctx := context.Background()
+	ingest(t, a, in(model.SMS, "+4915112345670", "Ann", "hello"))
+	open := ticketsOf(t, a)[0].ID
+
+	planned, release := make(chan struct{}), make(chan struct{})
+	a.writer.afterPlan = func(p *plannedGroup) {
+		if p.n == 2 {
+			close(planned)
+		}
+	}
+	a.writer.beforeCommit = func(p *plannedGroup) {
+		if p.n == 2 {
+			<-release // group 2 (Ann's second message) commits once group 3 laid it over
+		}
+	}
+	a.writer.beforeSnapshot = func(p *plannedGroup) {
+		if p.n == 3 {
+			close(release)
+			a.writer.waitCommitted(2)
+			if err := a.SetStatus(ctx, "ann", open, "resolved"); err != nil {
+				t.Errorf("SetStatus: %v", err)
+			}
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := a.Ingest(ctx, []model.Inbound{in(model.SMS, "+4915112345670", "Ann", "still there?")})
+		done <- err
+	}()
+	<-planned
+	r, err := a.Ingest(ctx, []model.Inbound{in(model.SMS, "+4915112345670", "Ann", "a new question")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if r.NewTickets != 1 {
+		t.Errorf("NewTickets = %d, want 1: the ticket was resolved before the snapshot", r.NewTickets)
+	}
+	if tk, err := a.Ticket(ctx, open); err != nil || tk.Status != model.StatusResolved {
+		t.Errorf("resolved ticket is %s (%v): the stale overlay reopened it", tk.Status, err)
+	}
+	if n := a.writer.redone.Load(); n != 1 {
+		t.Errorf("groups redone = %d, want 1", n)
 	}
 }
