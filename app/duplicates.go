@@ -296,10 +296,13 @@ func candidatesWithin(tx *storage.Tx, keys []int64, limits []int, exclude []int6
 		lims = append(lims, l)
 	}
 	byKey, over, ev, err := tx.DupCandidates(ask, lims, exclude)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	for _, k := range early {
 		over[k] = true
 	}
-	return byKey, over, ev, err
+	return byKey, over, ev, nil
 }
 
 // pendingDupReader is the planner's: a snapshot that may lack the new
@@ -326,12 +329,15 @@ func newPendingDupReader(snap *storage.Tx, pending *dupFinding) pendingDupReader
 
 func (r pendingDupReader) DupKeysInUse(keys []int64) (map[int64]bool, error) {
 	in, err := r.snap.DupKeysInUse(keys)
+	if err != nil {
+		return nil, err
+	}
 	for _, k := range keys {
 		if len(r.holders[k]) > 0 {
 			in[k] = true
 		}
 	}
-	return in, err
+	return in, nil
 }
 
 func (r pendingDupReader) DupCandidates(keys []int64, limits []int, exclude []int64, own map[int64]int) (map[int64][]int64, map[int64]bool, map[int64]model.DupEvidence, error) {
@@ -343,11 +349,9 @@ func (r pendingDupReader) DupCandidates(keys []int64, limits []int, exclude []in
 		if over[k] {
 			continue
 		}
-		for _, id := range r.holders[k] {
-			if !slices.Contains(exclude, id) {
-				byKey[k] = append(byKey[k], id)
-				ev[id] = r.ev[id]
-			}
+		for _, id := range r.holders[k] { // another group's: never among exclude
+			byKey[k] = append(byKey[k], id)
+			ev[id] = r.ev[id]
 		}
 	}
 	return byKey, over, ev, nil

@@ -310,8 +310,9 @@ func (w *writer) retryAlone(reqs []*ingestReq) {
 
 // acker answers each committed group's callers, in commit order, once the
 // group is on disk. Should the fsync fail, the callers get the error and do
-// not acknowledge: the provider delivers again and the stored copy makes
-// that a duplicate, ignored.
+// not acknowledge; the store then refuses to call anything durable until
+// the process restarts (storage/durable.go), so nothing is acknowledged
+// that a crash could take.
 func (w *writer) acker() {
 	defer w.wg.Done()
 	for a := range w.acks {

@@ -29,6 +29,10 @@ type syncer struct {
 	stop  chan struct{}
 	done  chan struct{}
 	once  sync.Once
+
+	mu     sync.Mutex
+	closed bool  // after() answers at once: nothing drains the queue
+	failed error // the first failed fsync, answered to every later caller
 }
 
 func newSyncer(dbPath string) *syncer {
@@ -74,12 +78,21 @@ func (s *syncer) loop() {
 // is on disk.
 func (s *syncer) after() <-chan error {
 	w := make(chan error, 1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		w <- errors.New("database is closed: the write's durability is unknown")
+		return w
+	}
 	s.queue <- w
 	return w
 }
 
-// close answers what is queued and stops.
+// close answers what is queued and stops; later callers are answered at once.
 func (s *syncer) close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
 	s.once.Do(func() { close(s.stop) })
 	<-s.done
 }
@@ -88,7 +101,28 @@ func (s *syncer) close() {
 // SQLite recreated is the one synced; without a WAL (nothing written since
 // the last truncating checkpoint, which synced the database) there is
 // nothing to flush.
+//
+// A failure sticks: after a failed fsync Linux marks the unwritten pages
+// clean, so a later fsync would "succeed" without them, and recovery stops
+// at the first missing frame, taking every later commit with it. Nothing
+// written after it is called durable until the process restarts.
 func (s *syncer) fsync() error {
+	s.mu.Lock()
+	failed := s.failed
+	s.mu.Unlock()
+	if failed != nil {
+		return failed
+	}
+	err := s.syncWAL()
+	if err != nil {
+		s.mu.Lock()
+		s.failed = err
+		s.mu.Unlock()
+	}
+	return err
+}
+
+func (s *syncer) syncWAL() error {
 	f, err := os.Open(s.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil

@@ -62,6 +62,27 @@ func TestWriteReportsFsyncFailure(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "EIO") || !strings.Contains(err.Error(), "-wal") {
 		t.Fatalf("Write = %v, want the fsync error naming the WAL", err)
 	}
+	// The disk answers again, but the failed frames may be gone: no later
+	// write is called durable either.
+	syncFile = (*os.File).Sync
+	if err := s.Write(context.Background(), bumpSetting); err == nil || !strings.Contains(err.Error(), "EIO") {
+		t.Fatalf("Write after a failed fsync = %v, want the first failure again", err)
+	}
+}
+
+// Once the store is closing, a commit's wait is answered at once (with an
+// error), not left in a queue nobody drains.
+func TestSyncAfterCloseAnswers(t *testing.T) {
+	s := open(t)
+	s.syncer.close()
+	select {
+	case err := <-s.syncer.after():
+		if err == nil {
+			t.Fatal("a wait after close was answered as durable")
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("a wait after close was never answered")
+	}
 }
 
 // Commits that finish while an fsync is running share the next one.
