@@ -12,14 +12,13 @@ import (
 )
 
 // group applies the spec's identity and ticket rules to a group of inbound
-// messages inside one writer transaction. It reads what it needs in a few
-// set-based queries, decides every message in order in memory (a message may
-// depend on a contact or ticket an earlier one in the same group created),
-// then writes all rows with multi-row inserts. The decisions are exactly
-// those of handling the messages one by one.
+// messages. It reads what it needs in a few set-based queries — in the
+// writer's transaction, or ahead of it on a snapshot (planGroup) — decides
+// every message in order in memory (a message may depend on a contact or
+// ticket an earlier one in the same group created), then flush writes all
+// rows in the writer's transaction. The decisions are exactly those of
+// handling the messages one by one.
 type group struct {
-	tx *storage.Tx // the transaction flush writes in
-
 	// What the database knew before the group, plus what the group added.
 	seen                    map[string]bool                       // message keys stored or taken by this group
 	owner                   map[model.Identity]int64              // identity → contact
@@ -39,19 +38,11 @@ type group struct {
 	keys       []string                      // each message's key (model.Inbound.Key), in order
 	dups       *dupFinding                   // the new contacts' duplicates, found by the planner; nil: find them in flush
 
-	delta groupDelta // what the group adds, for the group planned after it
-}
-
-// groupDelta is what a group's transaction will add to what its load read.
-// The writer plans the next group while this one commits (writer.go), on a
-// snapshot that may not hold this group yet: the delta fills that in.
-// Slices, not maps: they are only ever replayed, in order.
-type groupDelta struct {
-	keys                    []string            // message keys stored
-	tickets                 []storage.TicketRef // the ticket of keys[i], which the message joined or opened
-	owners                  []storage.IdentityRow
-	dups                    *dupFinding // its new contacts' keys and evidence
-	nextContact, nextTicket int64       // the first ids after the group's
+	// The messages stored, with the ticket each joined or opened: with
+	// identities, dups and the next ids, what the group planned after this
+	// one lays over a snapshot that may not hold this one yet (writer.go).
+	stored   []string
+	storedIn []storage.TicketRef
 }
 
 // applyGroup decides and writes msgs (with res[i] the result that msgs[i]
@@ -69,8 +60,8 @@ func applyGroup(tx *storage.Tx, msgs []*model.Inbound, res []*IngestResult, ch *
 
 // planGroup decides msgs ahead of their transaction, reading what it needs
 // from snap, a snapshot that may lack prev, the group committing meanwhile;
-// prev's delta fills that in. flush writes the decisions later.
-func planGroup(snap *storage.Tx, prev *groupDelta, msgs []*model.Inbound, res []*IngestResult, ch *Change) (*group, error) {
+// what prev adds fills that in. flush writes the decisions later.
+func planGroup(snap *storage.Tx, prev *group, msgs []*model.Inbound, res []*IngestResult, ch *Change) (*group, error) {
 	g := &group{} // load sizes its slices and maps for msgs
 	if err := g.load(snap, msgs, prev); err != nil {
 		return nil, err
@@ -78,8 +69,6 @@ func planGroup(snap *storage.Tx, prev *groupDelta, msgs []*model.Inbound, res []
 	for i, m := range msgs {
 		g.apply(m, g.keys[i], res[i], ch)
 	}
-	g.delta.owners = g.identities
-	g.delta.nextContact, g.delta.nextTicket = g.nextContact, g.nextTicket
 	if len(g.contacts) > 0 && dupDetection {
 		// The reads of the duplicate check happen here too, beside the
 		// committer; it only files the keys and stores the pairs.
@@ -106,14 +95,14 @@ func planGroup(snap *storage.Tx, prev *groupDelta, msgs []*model.Inbound, res []
 		if err != nil {
 			return nil, err
 		}
-		g.dups, g.delta.dups = &f, &f
+		g.dups = &f
 	}
 	return g, nil
 }
 
 // load reads, in a few queries on q, everything the group's decisions look
 // up, then lays prev (if any) over it.
-func (g *group) load(q *storage.Tx, msgs []*model.Inbound, prev *groupDelta) error {
+func (g *group) load(q *storage.Tx, msgs []*model.Inbound, prev *group) error {
 	// Room for the whole group up front: a group is thousands of messages,
 	// and growing these as it goes was a good part of ingest's garbage.
 	n := len(msgs)
@@ -122,8 +111,7 @@ func (g *group) load(q *storage.Tx, msgs []*model.Inbound, prev *groupDelta) err
 	g.identities, g.tickets = make([]storage.IdentityRow, 0, n), make([]model.Ticket, 0, n)
 	g.acts = make([]model.Activity, 0, 2*n)
 	g.newTicket, g.touched = make(map[int64]int, n), make(map[int64]storage.TicketTouch, n)
-	g.delta.keys = make([]string, 0, n)
-	g.delta.tickets = make([]storage.TicketRef, 0, n)
+	g.stored, g.storedIn = make([]string, 0, n), make([]storage.TicketRef, 0, n)
 	keys := make([]string, 0, n)
 	senders := make([]model.Identity, 0, n)
 	var refs []string
@@ -147,7 +135,7 @@ func (g *group) load(q *storage.Tx, msgs []*model.Inbound, prev *groupDelta) err
 	maps.Copy(g.seen, stored)
 	maps.Copy(g.owner, owners)
 	if prev != nil {
-		for _, r := range prev.owners {
+		for _, r := range prev.identities {
 			g.owner[r.Identity] = r.ContactID
 		}
 	}
@@ -172,8 +160,8 @@ func (g *group) load(q *storage.Tx, msgs []*model.Inbound, prev *groupDelta) err
 	if prev != nil {
 		// prev's rows are newer than anything the snapshot holds for the
 		// same keys, and its ids come after the snapshot's.
-		for i, k := range prev.keys {
-			tk := prev.tickets[i]
+		for i, k := range prev.stored {
+			tk := prev.storedIn[i]
 			g.seen[k] = true
 			g.byKey[k] = tk
 			g.joinable[storage.JoinKey{ContactID: tk.ContactID, Channel: tk.Channel}] = tk
@@ -205,8 +193,8 @@ func (g *group) apply(m *model.Inbound, key string, res *IngestResult, ch *Chang
 		Body: m.Text, ExternalID: key, SentAt: m.SentAt})
 	g.byKey[key] = tk
 	g.joinable[storage.JoinKey{ContactID: cid, Channel: m.Sender.Channel}] = tk // open now, and the most recent
-	g.delta.keys = append(g.delta.keys, key)
-	g.delta.tickets = append(g.delta.tickets, tk)
+	g.stored = append(g.stored, key)
+	g.storedIn = append(g.storedIn, tk)
 	if i, ok := g.newTicket[tk.ID]; ok {
 		t := &g.tickets[i]
 		if !m.SentAt.Before(t.LastMessageAt) {
@@ -300,7 +288,6 @@ func (g *group) ticketFor(cid int64, m *model.Inbound, res *IngestResult) storag
 // flush writes the group's rows in tx, then records potential duplicates of
 // its new contacts.
 func (g *group) flush(tx *storage.Tx) error {
-	g.tx = tx
 	if err := tx.InsertContacts(g.contacts); err != nil {
 		return err
 	}
@@ -323,7 +310,7 @@ func (g *group) flush(tx *storage.Tx) error {
 	if err := tx.TouchTickets(touches); err != nil {
 		return err
 	}
-	if err := g.duplicates(); err != nil {
+	if err := g.duplicates(tx); err != nil {
 		return err
 	}
 	// Each new contact came with its first ticket: queue it for the CRM in
@@ -338,7 +325,7 @@ func (g *group) flush(tx *storage.Tx) error {
 // index sees the group's own rows, inserted already) and records the pairs:
 // the spec's "1 potential duplicate" for a returning visitor on a new browser,
 // never a silent merge.
-func (g *group) duplicates() error {
+func (g *group) duplicates(tx *storage.Tx) error {
 	if len(g.contacts) == 0 {
 		return nil
 	}
@@ -352,10 +339,10 @@ func (g *group) duplicates() error {
 	var err error
 	if g.dups != nil {
 		start := time.Now()
-		added, err = g.dups.record(g.tx, time.Now())
+		added, err = g.dups.record(tx, time.Now())
 		dupCheckNanos.Add(int64(time.Since(start)))
 	} else {
-		added, err = checkNewContacts(g.tx, g.contacts, g.identities, time.Now())
+		added, err = checkNewContacts(tx, g.contacts, g.identities, time.Now())
 	}
 	if err != nil {
 		return err

@@ -73,11 +73,11 @@ type ingestDone struct {
 
 // plannedGroup is a group on its way through the pipeline.
 type plannedGroup struct {
-	n        uint64
-	reqs     []*ingestReq
-	g        *group // the decisions; nil: decide in the transaction
-	results  []IngestResult
-	change   Change
+	n         uint64
+	reqs      []*ingestReq
+	g         *group // the decisions; nil: decide in the transaction
+	results   []IngestResult
+	change    Change
 	snapSeq   int64  // change_seq the plan's snapshot saw
 	overlaidN uint64 // the committing group the plan laid over its snapshot (0: none)
 }
@@ -162,21 +162,14 @@ func (w *writer) plan(n uint64, reqs []*ingestReq, prev *plannedGroup) *plannedG
 	if prev != nil && w.committedUpTo() >= prev.n {
 		prev = nil // in the snapshot (read after this)
 	}
-	var over *groupDelta
+	var over *group
 	if prev != nil {
-		over = &prev.g.delta
+		over = prev.g
 	}
 	if w.beforeSnapshot != nil {
 		w.beforeSnapshot(p)
 	}
-	var msgs []*model.Inbound
-	var res []*IngestResult
-	for i, r := range reqs {
-		for j := range r.msgs {
-			msgs = append(msgs, &r.msgs[j])
-			res = append(res, &p.results[i])
-		}
-	}
+	msgs, res := flatten(reqs, p.results)
 	err := w.app.store.Read(context.Background(), func(snap *storage.Tx) error {
 		var err error
 		if p.snapSeq, err = snap.ChangeSeq(); err != nil {
@@ -276,16 +269,23 @@ func (w *writer) commitPlan(p *plannedGroup) {
 // decideInTx decides p's messages afresh inside the writer's transaction.
 func (w *writer) decideInTx(tx *storage.Tx, p *plannedGroup) error {
 	p.change = Change{}
+	clear(p.results)
+	msgs, res := flatten(p.reqs, p.results)
+	return applyGroup(tx, msgs, res, &p.change)
+}
+
+// flatten lists the requests' messages in order, each with the result of
+// its request (results[i] is reqs[i]'s) to count into.
+func flatten(reqs []*ingestReq, results []IngestResult) ([]*model.Inbound, []*IngestResult) {
 	var msgs []*model.Inbound
 	var res []*IngestResult
-	for i, r := range p.reqs {
-		p.results[i] = IngestResult{}
+	for i, r := range reqs {
 		for j := range r.msgs {
 			msgs = append(msgs, &r.msgs[j])
-			res = append(res, &p.results[i])
+			res = append(res, &results[i])
 		}
 	}
-	return applyGroup(tx, msgs, res, &p.change)
+	return msgs, res
 }
 
 // retryAlone commits each request in a transaction of its own, so one bad
