@@ -36,10 +36,7 @@ func (t *Tx) NextIDs() (contact, ticket int64, err error) {
 
 // ExistingMessages returns which of the external ids are already stored.
 func (t *Tx) ExistingMessages(keys []string) (map[string]bool, error) {
-	want := make(map[string]bool, len(keys))
-	for _, k := range keys {
-		want[k] = true
-	}
+	want := keySet(keys)
 	out := map[string]bool{}
 	err := t.each(`SELECT external_id FROM messages WHERE external_hash IN (SELECT value FROM json_each(?))`, []any{jsonList(keyHashes(keys))}, func(r *sql.Rows) error {
 		var k string
@@ -72,6 +69,16 @@ func (t *Tx) IdentityOwners(ids []model.Identity) (map[model.Identity]int64, err
 		}
 	}
 	return out, nil
+}
+
+// keySet is the message keys asked for: rows found by hash are checked
+// against it, since another key may share the hash.
+func keySet(keys []string) map[string]bool {
+	set := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		set[k] = true
+	}
+	return set
 }
 
 // TicketRef is what ingest needs to know of a ticket.
@@ -108,10 +115,7 @@ func (t *Tx) TicketsByMessage(keys []string) (map[string]TicketRef, error) {
 	if len(keys) == 0 {
 		return out, nil
 	}
-	want := make(map[string]bool, len(keys))
-	for _, k := range keys {
-		want[k] = true
-	}
+	want := keySet(keys)
 	err := t.each(`SELECT m.external_id, t.id, t.contact_id, t.channel, t.subject FROM messages m JOIN tickets t ON t.id = m.ticket_id
 		WHERE m.external_hash IN (SELECT value FROM json_each(?)) AND t.deleted_at IS NULL`, []any{jsonList(keyHashes(keys))}, func(r *sql.Rows) error {
 		var k string

@@ -144,9 +144,12 @@ func (s *Store) Version() (int, error) {
 // the CLI's edits.
 func (s *Store) ChangeSeq(ctx context.Context) (int64, error) {
 	var v int64
-	err := s.r.QueryRowContext(ctx, `SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'change_seq'), 0)`).Scan(&v)
+	err := s.r.QueryRowContext(ctx, changeSeqQuery).Scan(&v)
 	return v, err
 }
+
+// changeSeqQuery reads the change sequence (0 before the first write).
+const changeSeqQuery = `SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'change_seq'), 0)`
 
 // LocalSeq is the change sequence this process's last commit set.
 func (s *Store) LocalSeq() int64 { return s.localSeq.Load() }

@@ -199,12 +199,11 @@ func (t *Tx) insertDupKeys(keys map[int64][]int64) error {
 
 // insertDupKeyRows inserts (key, contact) rows.
 func (t *Tx) insertDupKeyRows(rows [][2]int64) error {
-	for _, r := range rows {
-		if _, err := t.exec(`INSERT INTO dup_keys (key, contact_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, r[0], r[1]); err != nil {
-			return fmt.Errorf("insert duplicate keys: %w", err)
-		}
+	vals := make([][]any, len(rows))
+	for i, r := range rows {
+		vals[i] = []any{r[0], r[1]}
 	}
-	return nil
+	return t.insertRows("dup_keys", "key, contact_id", 2, vals, " ON CONFLICT DO NOTHING")
 }
 
 // DupCandidates returns, for each of keys whose block holds at most

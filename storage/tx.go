@@ -34,7 +34,7 @@ func (s *Store) Read(ctx context.Context, fn func(*Tx) error) error {
 // transaction, that of the last commit before it.
 func (t *Tx) ChangeSeq() (int64, error) {
 	var v int64
-	err := t.queryRow(`SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'change_seq'), 0)`).Scan(&v)
+	err := t.queryRow(changeSeqQuery).Scan(&v)
 	return v, err
 }
 

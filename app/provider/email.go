@@ -46,9 +46,9 @@ func ParseEmail(raw []byte) ([]model.Inbound, error) {
 	}
 	// ReadMessage would make a 4 KB buffer per message unless handed one:
 	// a pooled one, back in the pool once the body is read (below).
-	br := mailBuffers.Get().(*bufio.Reader)
+	br := readers.Get().(*bufio.Reader)
 	br.Reset(bytes.NewReader(raw))
-	defer func() { br.Reset(nil); mailBuffers.Put(br) }()
+	defer func() { br.Reset(nil); readers.Put(br) }()
 	msg, err := mail.ReadMessage(br)
 	if err != nil {
 		return nil, fmt.Errorf("%s: malformed message: %v", p, err)
@@ -208,21 +208,18 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// Pools of bufio's default-sized readers, which mail.ReadMessage and
+// readers pools bufio's default-sized readers, which mail.ReadMessage and
 // quotedprintable.NewReader use as they are instead of making their own.
-var (
-	mailBuffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
-	qpBuffers   = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
-)
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
 
 func decodeBody(cte, charset string, r io.Reader) (string, error) {
 	switch strings.ToLower(strings.TrimSpace(cte)) {
 	case "quoted-printable":
 		// quotedprintable.NewReader wraps r in a new 4 KB bufio.Reader unless
 		// r is one already: hand it a pooled one (most mail is QP).
-		br := qpBuffers.Get().(*bufio.Reader)
+		br := readers.Get().(*bufio.Reader)
 		br.Reset(r)
-		defer func() { br.Reset(nil); qpBuffers.Put(br) }()
+		defer func() { br.Reset(nil); readers.Put(br) }()
 		r = quotedprintable.NewReader(br)
 	case "base64":
 		r = base64.NewDecoder(base64.StdEncoding, r) // it skips the line breaks
