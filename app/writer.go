@@ -43,7 +43,7 @@ type writer struct {
 	cond      *sync.Cond
 	committed uint64       // number of the last plan the committer finished
 	resync    atomic.Bool  // a plan was decided again: plan the next from scratch
-	redone    atomic.Int64 // groups decided again in their transaction (a benchmark metric)
+	redone    atomic.Int64 // groups decided in their transaction, not as planned (a benchmark metric; counts those drained at shutdown too)
 
 	// Test hooks (nil in use): before a plan's snapshot, after a group is
 	// planned, before it commits.
