@@ -40,12 +40,8 @@ func (a *App) Ingest(ctx context.Context, msgs []model.Inbound) (IngestResult, e
 		return IngestResult{}, nil
 	}
 	r := &ingestReq{ctx: ctx, msgs: msgs, done: make(chan ingestDone, 1)}
-	select {
-	case a.writer.reqs <- r:
-	case <-ctx.Done():
-		return IngestResult{}, ctx.Err()
-	case <-a.writer.quit:
-		return IngestResult{}, fmt.Errorf("ingest: cxinbox is shutting down")
+	if err := a.writer.submit(ctx, r); err != nil {
+		return IngestResult{}, err
 	}
 	// Once queued, wait for the verdict even if ctx ends: the caller must
 	// learn whether its messages were committed.

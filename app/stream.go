@@ -173,14 +173,10 @@ func (a *App) enqueue(ctx context.Context, msgs []model.Inbound) (*ingestReq, er
 		r.done <- ingestDone{}
 		return r, nil
 	}
-	select {
-	case a.writer.reqs <- r:
-		return r, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-a.writer.quit:
-		return nil, fmt.Errorf("ingest: cxinbox is shutting down")
+	if err := a.writer.submit(ctx, r); err != nil {
+		return nil, err
 	}
+	return r, nil
 }
 
 // failed is a request that already has its verdict, so rejected lines keep

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -38,6 +39,9 @@ type writer struct {
 	wg    sync.WaitGroup
 	once  sync.Once
 	quit  chan struct{}
+
+	sending  sync.RWMutex // held by submit while it sends; stop takes it to end sending
+	stopping bool
 
 	mu        sync.Mutex
 	cond      *sync.Cond
@@ -100,8 +104,30 @@ func newWriter(a *App) *writer {
 	return w
 }
 
+// submit queues r for the writer. Senders hold sending's read lock, and
+// stop takes the write lock before the writer drains its queue, so no
+// request can slip into the queue after the drain and wait forever.
+func (w *writer) submit(ctx context.Context, r *ingestReq) error {
+	w.sending.RLock()
+	defer w.sending.RUnlock()
+	if w.stopping {
+		return errors.New("ingest: cxinbox is shutting down")
+	}
+	select {
+	case w.reqs <- r:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 func (w *writer) stop() {
-	w.once.Do(func() { close(w.quit) })
+	w.once.Do(func() {
+		w.sending.Lock()
+		w.stopping = true
+		w.sending.Unlock()
+		close(w.quit)
+	})
 	w.wg.Wait()
 }
 

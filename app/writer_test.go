@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -420,5 +422,33 @@ func TestWriterRedoesPlanWhoseSnapshotPassedItsOverlay(t *testing.T) {
 	}
 	if n := a.writer.redone.Load(); n != 1 {
 		t.Errorf("groups redone = %d, want 1", n)
+	}
+}
+
+// Ingest calls racing the shutdown either get in before the writer drains
+// its queue (and are answered) or are refused: none waits forever.
+func TestIngestRacingShutdownIsAnswered(t *testing.T) {
+	for round := range 20 {
+		a, err := Open(filepath.Join(t.TempDir(), fmt.Sprintf("r%d.db", round)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for i := range 8 {
+			m := in(model.SMS, fmt.Sprintf("+49151123456%02d", i), "Ann", "hi")
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				a.Ingest(context.Background(), []model.Inbound{m})
+			}()
+		}
+		a.Close()
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: an Ingest racing Close never returned", round)
+		}
 	}
 }
